@@ -1,0 +1,232 @@
+//! The Redis backend, shared by every gateway replica. Each read is one round trip (a Lua script
+//! reads the generation and the value together).
+
+use std::{
+    collections::BTreeSet,
+    sync::{
+        Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use bytes::Bytes;
+use redis::{Client, Script, aio::ConnectionManager};
+
+use crate::{
+    backend::{CacheBackend, CacheError, Lookup, new_generation},
+    breaker::Breaker,
+};
+
+/// Seconds an untouched generation lives; dropping one only costs a miss.
+const GENERATION_TTL_SECS: u64 = 24 * 3600;
+
+/// Reads a scope's generation (starting one if missing) and the value of a key under it.
+/// Keys derived inside the script share the scope's hash tag, so they sit on one cluster slot.
+const LOOKUP: &str = r"
+local g = redis.call('GET', KEYS[1])
+if not g then
+  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+  return {ARGV[2], false}
+end
+return {g, redis.call('GET', KEYS[1] .. ':' .. g .. ':' .. ARGV[1])}
+";
+
+/// Stores a value under a generation only if that generation is still the scope's.
+const STORE: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1] .. ':' .. ARGV[1] .. ':' .. ARGV[2], ARGV[3], 'PX', ARGV[4])
+end
+return 1
+";
+
+/// A fixed-window counter: the count and the milliseconds left in the window.
+const COUNT: &str = r"
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return {n, redis.call('PTTL', KEYS[1])}
+";
+
+#[derive(Clone, Debug)]
+pub struct RedisOptions {
+    /// Longest wait for one Redis command (or a connection) before the cache is skipped.
+    pub op_timeout: Duration,
+    /// How long the cache is skipped after a failure before Redis is tried again.
+    pub retry_after: Duration,
+}
+
+impl Default for RedisOptions {
+    fn default() -> Self {
+        Self { op_timeout: Duration::from_millis(250), retry_after: Duration::from_secs(1) }
+    }
+}
+
+pub struct RedisBackend {
+    conn: ConnectionManager,
+    options: RedisOptions,
+    breaker: Breaker,
+    lookup: Script,
+    store: Script,
+    count: Script,
+    /// Generations whose deletion failed; deleted before the next read from Redis.
+    pending: Mutex<BTreeSet<String>>,
+    has_pending: AtomicBool,
+}
+
+impl std::fmt::Debug for RedisBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisBackend").field("options", &self.options).finish()
+    }
+}
+
+fn hash_tagged(scope: &str) -> String {
+    format!("{{{scope}}}")
+}
+
+impl RedisBackend {
+    /// Prepares a backend for `url`. The connection is made lazily and remade after failures,
+    /// so the gateway starts (and serves from the database) even while Redis is down.
+    pub fn new(url: &str, options: RedisOptions) -> Result<Self, CacheError> {
+        let client = Client::open(url).map_err(|e| CacheError::Unavailable(e.to_string()))?;
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(options.op_timeout))
+            .set_response_timeout(Some(options.op_timeout))
+            .set_number_of_retries(1)
+            .set_max_delay(options.retry_after);
+        let conn = ConnectionManager::new_lazy_with_config(client, config)
+            .map_err(|e| CacheError::Unavailable(e.to_string()))?;
+        Ok(Self {
+            conn,
+            breaker: Breaker::new(options.retry_after),
+            options,
+            lookup: Script::new(LOOKUP),
+            store: Script::new(STORE),
+            count: Script::new(COUNT),
+            pending: Mutex::new(BTreeSet::new()),
+            has_pending: AtomicBool::new(false),
+        })
+    }
+
+    /// Fails fast while the breaker is open, and delivers deferred invalidations first.
+    async fn ready(&self) -> Result<(), CacheError> {
+        if !self.breaker.is_closed() {
+            return Err(CacheError::Unavailable("skipped after a recent failure".into()));
+        }
+        if self.has_pending.load(Ordering::Acquire) {
+            self.flush_pending().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush_pending(&self) -> Result<(), CacheError> {
+        let keys: Vec<String> = match self.pending.lock() {
+            Ok(pending) => pending.iter().cloned().collect(),
+            Err(_) => return Err(CacheError::Unavailable("pending set poisoned".into())),
+        };
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let mut cmd = redis::cmd("DEL");
+        cmd.arg(&keys);
+        self.run(cmd.query_async::<i64>(&mut self.conn.clone())).await?;
+        if let Ok(mut pending) = self.pending.lock() {
+            for key in &keys {
+                pending.remove(key);
+            }
+            self.has_pending.store(!pending.is_empty(), Ordering::Release);
+        }
+        tracing::info!(scopes = keys.len(), "deferred cache invalidations delivered");
+        Ok(())
+    }
+
+    /// Runs one Redis call with the timeout; a failure trips the breaker.
+    async fn run<T>(
+        &self,
+        call: impl Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, CacheError> {
+        let outcome = match tokio::time::timeout(self.options.op_timeout, call).await {
+            Ok(Ok(value)) => return Ok(value),
+            Ok(Err(err)) => err.to_string(),
+            Err(_) => "timed out".to_owned(),
+        };
+        if self.breaker.trip() {
+            tracing::warn!(error = %outcome, "Redis unreachable: serving from the database");
+        }
+        Err(CacheError::Unavailable(outcome))
+    }
+}
+
+#[async_trait::async_trait]
+impl CacheBackend for RedisBackend {
+    fn kind(&self) -> &'static str {
+        "redis"
+    }
+
+    async fn lookup(&self, scope: &str, key: &str) -> Result<Lookup, CacheError> {
+        self.ready().await?;
+        let mut conn = self.conn.clone();
+        let mut invocation = self.lookup.key(hash_tagged(scope));
+        invocation.arg(key).arg(new_generation()).arg(GENERATION_TTL_SECS);
+        let (generation, value): (String, Option<Vec<u8>>) =
+            self.run(invocation.invoke_async(&mut conn)).await?;
+        Ok(Lookup { generation, value: value.map(Bytes::from) })
+    }
+
+    async fn store(
+        &self,
+        scope: &str,
+        generation: &str,
+        key: &str,
+        value: Bytes,
+        ttl: Duration,
+    ) -> Result<(), CacheError> {
+        self.ready().await?;
+        let mut conn = self.conn.clone();
+        let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let mut invocation = self.store.key(hash_tagged(scope));
+        invocation.arg(generation).arg(key).arg(value.as_ref()).arg(ttl_ms);
+        self.run(invocation.invoke_async::<i64>(&mut conn)).await.map(|_| ())
+    }
+
+    async fn invalidate(&self, scopes: &[String]) -> Result<(), CacheError> {
+        let keys: Vec<String> = scopes.iter().map(|s| hash_tagged(s)).collect();
+        let delivered = async {
+            self.ready().await?;
+            let mut cmd = redis::cmd("DEL");
+            cmd.arg(&keys);
+            self.run(cmd.query_async::<i64>(&mut self.conn.clone())).await
+        }
+        .await;
+        if let Err(err) = delivered {
+            if let Ok(mut pending) = self.pending.lock() {
+                pending.extend(keys);
+                self.has_pending.store(true, Ordering::Release);
+            }
+            return Err(err);
+        }
+        Ok(())
+    }
+
+    async fn count(&self, key: &str, window: Duration) -> Result<(u64, Duration), CacheError> {
+        if !self.breaker.is_closed() {
+            return Err(CacheError::Unavailable("skipped after a recent failure".into()));
+        }
+        let mut conn = self.conn.clone();
+        let window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
+        let mut invocation = self.count.key(key);
+        invocation.arg(window_ms);
+        let (count, ttl_ms): (u64, i64) = self.run(invocation.invoke_async(&mut conn)).await?;
+        let reset = Duration::from_millis(u64::try_from(ttl_ms).unwrap_or(0));
+        Ok((count, reset))
+    }
+
+    async fn ping(&self) -> Result<(), CacheError> {
+        let mut conn = self.conn.clone();
+        let pong: String = self.run(redis::cmd("PING").query_async(&mut conn)).await?;
+        if pong == "PONG" {
+            Ok(())
+        } else {
+            Err(CacheError::Protocol(format!("PING answered {pong:?}")))
+        }
+    }
+}

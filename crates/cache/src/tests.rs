@@ -1,0 +1,202 @@
+//! The cache's behaviour, on both backends: in-process, and the real Redis of the machine.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use super::*;
+
+const TTL: Duration = Duration::from_secs(60);
+
+fn key<'a>(scope: &'a str) -> CacheKey<'a> {
+    CacheKey { family: "product", scope, key: "v1" }
+}
+
+/// A cache on the shared test Redis, in a namespace of its own so tests do not meet.
+async fn redis_cache(namespace: &str) -> Option<Cache> {
+    let url = souk_testkit::redis_url().await?;
+    let backend = RedisBackend::new(&url, RedisOptions::default()).ok()?;
+    Some(Cache::new(Arc::new(backend), namespace, TTL))
+}
+
+fn unique_namespace() -> String {
+    format!("test-{:016x}", fastrand::u64(..))
+}
+
+fn memory_cache() -> Cache {
+    Cache::in_process("test", TTL, 1 << 20)
+}
+
+/// Loads through the cache, counting how often the loader ran.
+async fn read(cache: &Cache, scope: &str, value: &str, loads: &AtomicUsize) -> String {
+    let loaded: Result<String, std::convert::Infallible> = cache
+        .get_or_load(key(scope), || async {
+            loads.fetch_add(1, Ordering::SeqCst);
+            Ok(value.to_owned())
+        })
+        .await;
+    loaded.unwrap_or_default()
+}
+
+async fn a_value_is_loaded_once_then_served_from_the_cache(cache: Cache) {
+    let loads = AtomicUsize::new(0);
+    assert_eq!(read(&cache, "p:1", "a", &loads).await, "a");
+    assert_eq!(read(&cache, "p:1", "b", &loads).await, "a");
+    assert_eq!(loads.load(Ordering::SeqCst), 1);
+    let counts = cache.stats().snapshot();
+    assert_eq!(counts[0].1.hits, 1);
+    assert_eq!(counts[0].1.misses, 1);
+}
+
+async fn an_invalidation_makes_the_next_read_load_again(cache: Cache) {
+    let loads = AtomicUsize::new(0);
+    read(&cache, "p:2", "old", &loads).await;
+    read(&cache, "p:other", "x", &loads).await;
+    cache.invalidate(&["p:2"]).await;
+    assert_eq!(read(&cache, "p:2", "new", &loads).await, "new");
+    // Other scopes keep their values.
+    assert_eq!(read(&cache, "p:other", "y", &loads).await, "x");
+    assert_eq!(loads.load(Ordering::SeqCst), 3);
+}
+
+/// The classic cache-aside race: a reader loads the old row, a write commits and invalidates,
+/// then the reader stores what it loaded. The next reader must not get that old value.
+async fn a_value_loaded_before_an_invalidation_is_never_served_after_it(cache: Cache) {
+    let stale: Result<String, std::convert::Infallible> = cache
+        .get_or_load(key("p:3"), || async {
+            cache.invalidate(&["p:3"]).await;
+            Ok("old".to_owned())
+        })
+        .await;
+    assert_eq!(stale.unwrap_or_default(), "old");
+    let loads = AtomicUsize::new(0);
+    assert_eq!(read(&cache, "p:3", "new", &loads).await, "new");
+    assert_eq!(loads.load(Ordering::SeqCst), 1);
+}
+
+async fn rate_limits_allow_the_limit_then_refuse(cache: Cache) {
+    let window = Duration::from_secs(30);
+    for remaining in (0..3).rev() {
+        assert_eq!(cache.rate_limit("login:a", 3, window).await, RateDecision::Allowed { remaining });
+    }
+    assert!(matches!(cache.rate_limit("login:a", 3, window).await, RateDecision::Limited { .. }));
+    assert!(matches!(cache.rate_limit("login:b", 3, window).await, RateDecision::Allowed { .. }));
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            use super::*;
+
+            #[tokio::test]
+            async fn in_process() {
+                super::$name(memory_cache()).await;
+            }
+
+            #[tokio::test]
+            async fn on_redis() {
+                let Some(cache) = redis_cache(&unique_namespace()).await else { return };
+                super::$name(cache).await;
+            }
+        }
+    )*};
+}
+
+on_both_backends!(
+    a_value_is_loaded_once_then_served_from_the_cache,
+    an_invalidation_makes_the_next_read_load_again,
+    a_value_loaded_before_an_invalidation_is_never_served_after_it,
+    rate_limits_allow_the_limit_then_refuse,
+);
+
+#[tokio::test]
+async fn two_processes_on_one_redis_see_each_others_invalidations() {
+    let namespace = unique_namespace();
+    let (Some(a), Some(b)) = (redis_cache(&namespace).await, redis_cache(&namespace).await) else {
+        return;
+    };
+    let loads = AtomicUsize::new(0);
+    read(&a, "p:9", "old", &loads).await;
+    assert_eq!(read(&b, "p:9", "ignored", &loads).await, "old");
+    a.invalidate(&["p:9"]).await;
+    assert_eq!(read(&b, "p:9", "new", &loads).await, "new");
+    assert_eq!(read(&a, "p:9", "ignored", &loads).await, "new");
+    assert_eq!(loads.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn rate_limits_are_shared_by_processes_on_one_redis() {
+    let namespace = unique_namespace();
+    let (Some(a), Some(b)) = (redis_cache(&namespace).await, redis_cache(&namespace).await) else {
+        return;
+    };
+    let window = Duration::from_secs(30);
+    assert!(matches!(a.rate_limit("ip", 2, window).await, RateDecision::Allowed { .. }));
+    assert!(matches!(b.rate_limit("ip", 2, window).await, RateDecision::Allowed { .. }));
+    assert!(matches!(a.rate_limit("ip", 2, window).await, RateDecision::Limited { .. }));
+}
+
+fn private_redis_cache(url: &str) -> Option<Cache> {
+    let options =
+        RedisOptions { op_timeout: Duration::from_millis(100), retry_after: Duration::from_millis(100) };
+    let backend = RedisBackend::new(url, options).ok()?;
+    Some(Cache::new(Arc::new(backend), "outage", TTL))
+}
+
+#[tokio::test]
+async fn reads_load_from_the_source_while_redis_is_down_and_use_it_again_when_it_returns() {
+    let Some(mut server) = souk_testkit::RedisServer::start().await else { return };
+    let Some(cache) = private_redis_cache(&server.url()) else { panic!("redis backend") };
+    let loads = AtomicUsize::new(0);
+    read(&cache, "p:1", "v", &loads).await;
+    read(&cache, "p:1", "v", &loads).await;
+    assert_eq!(loads.load(Ordering::SeqCst), 1);
+
+    server.stop().await;
+    for _ in 0..3 {
+        assert_eq!(read(&cache, "p:1", "v", &loads).await, "v");
+    }
+    assert_eq!(loads.load(Ordering::SeqCst), 4);
+    assert!(cache.stats().snapshot()[0].1.errors > 0);
+    assert!(cache.ping().await.is_err());
+
+    server.restart().await;
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    // Back: the first read repopulates, the next one is a hit again.
+    read(&cache, "p:1", "v", &loads).await;
+    let before = loads.load(Ordering::SeqCst);
+    read(&cache, "p:1", "v", &loads).await;
+    assert_eq!(loads.load(Ordering::SeqCst), before);
+    assert!(cache.ping().await.is_ok());
+}
+
+#[tokio::test]
+async fn an_invalidation_made_while_redis_is_unreachable_is_delivered_before_the_next_read() {
+    let Some(server) = souk_testkit::RedisServer::start().await else { return };
+    let Some(writer) = private_redis_cache(&server.url()) else { panic!("redis backend") };
+    let Some(reader) = private_redis_cache(&server.url()) else { panic!("redis backend") };
+    let loads = AtomicUsize::new(0);
+    read(&reader, "p:1", "old", &loads).await;
+
+    // Freeze Redis (it keeps its data) so the writer's invalidation times out.
+    let paused = pause_redis(&server.url(), 600).await;
+    assert!(paused.is_ok(), "CLIENT PAUSE: {paused:?}");
+    writer.invalidate(&["p:1"]).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+
+    // Redis answers again and still holds the old value. The writer delivers its deferred
+    // invalidation before it reads, so it loads afresh; so does every other reader after it.
+    assert_eq!(read(&writer, "p:1", "new", &loads).await, "new");
+    assert_eq!(read(&reader, "p:1", "ignored", &loads).await, "new");
+    drop(server);
+}
+
+async fn pause_redis(url: &str, millis: u64) -> redis::RedisResult<()> {
+    let client = redis::Client::open(url)?;
+    let mut conn = client.get_multiplexed_async_connection().await?;
+    redis::cmd("CLIENT").arg("PAUSE").arg(millis).arg("ALL").query_async(&mut conn).await
+}

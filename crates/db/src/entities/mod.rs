@@ -1,0 +1,11 @@
+//! sea-orm entities, one module per table. They mirror `migrations/`; the domain crates turn rows
+//! into their own types and never hand these to the gateway.
+
+pub mod accounts;
+pub mod artisan_crafts;
+pub mod artisans;
+pub mod crafts;
+pub mod product_terms;
+pub mod products;
+pub mod search_keys;
+pub mod sessions;

@@ -1,0 +1,16 @@
+//! The shared kernel of Souk: typed ids, money, languages and multilingual text, and list cursors.
+//!
+//! Everything here is plain data with its invariants checked at construction, so the domain crates
+//! and the gateway parse input once, at the edge, and pass typed values around afterwards.
+
+pub mod cursor;
+pub mod ids;
+pub mod lang;
+pub mod money;
+pub mod text;
+
+pub use cursor::{Cursor, CursorError, Page};
+pub use ids::{AccountId, ArtisanId, CraftId, ProductId};
+pub use lang::{Direction, Lang, negotiate_accept_language};
+pub use money::{Currency, Money, MoneyError};
+pub use text::{LocalizedText, Localized, TextError};

@@ -1,0 +1,21 @@
+//! Souk's schema as sea-orm migrations. Each migration names its own tables and columns (no entity
+//! imports), uses only types both PostgreSQL and SQLite have, and has a real `down`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261129_000001_create_accounts;
+mod m20261129_000002_create_catalog;
+mod m20261129_000003_create_search_index;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261129_000001_create_accounts::Migration),
+            Box::new(m20261129_000002_create_catalog::Migration),
+            Box::new(m20261129_000003_create_search_index::Migration),
+        ]
+    }
+}
