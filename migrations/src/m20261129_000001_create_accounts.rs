@@ -36,13 +36,15 @@ impl MigrationTrait for Migration {
                     .col(pk_uuid(Accounts::Id))
                     .col(string_len_uniq(Accounts::Email, 254))
                     .col(string_len(Accounts::PasswordHash, 255))
-                    .col(string_len(Accounts::Role, 16).check(Expr::col(Accounts::Role).is_in([
-                        "buyer",
-                        "artisan",
-                        "agent",
-                        "certifier",
-                        "admin",
-                    ])))
+                    .col(
+                        string_len(Accounts::Role, 16).check(Expr::col(Accounts::Role).is_in([
+                            "buyer",
+                            "artisan",
+                            "agent",
+                            "certifier",
+                            "admin",
+                        ])),
+                    )
                     .col(string_len(Accounts::DisplayName, 120))
                     .col(timestamp_with_time_zone(Accounts::CreatedAt))
                     .to_owned(),
@@ -78,7 +80,11 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(Sessions::Table).to_owned()).await?;
-        manager.drop_table(Table::drop().table(Accounts::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(Sessions::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(Accounts::Table).to_owned())
+            .await
     }
 }

@@ -124,7 +124,9 @@ impl MigrationTrait for Migration {
                     .col(uuid(ArtisanCrafts::ArtisanId))
                     .col(uuid(ArtisanCrafts::CraftId))
                     .primary_key(
-                        Index::create().col(ArtisanCrafts::ArtisanId).col(ArtisanCrafts::CraftId),
+                        Index::create()
+                            .col(ArtisanCrafts::ArtisanId)
+                            .col(ArtisanCrafts::CraftId),
                     )
                     .foreign_key(
                         ForeignKey::create()
@@ -159,13 +161,18 @@ impl MigrationTrait for Migration {
                     .col(integer_null(Products::WidthMm))
                     .col(integer_null(Products::HeightMm))
                     .col(integer_null(Products::WeightG))
-                    .col(big_integer(Products::PriceMinor).check(Expr::col(Products::PriceMinor).gte(0)))
+                    .col(
+                        big_integer(Products::PriceMinor)
+                            .check(Expr::col(Products::PriceMinor).gte(0)),
+                    )
                     .col(string_len(Products::Currency, 3))
                     .col(integer(Products::Stock).check(Expr::col(Products::Stock).gte(0)))
                     .col(integer_null(Products::LeadTimeDays))
-                    .col(string_len(Products::Status, 16).check(
-                        Expr::col(Products::Status).is_in(["draft", "active", "archived"]),
-                    ))
+                    .col(
+                        string_len(Products::Status, 16).check(
+                            Expr::col(Products::Status).is_in(["draft", "active", "archived"]),
+                        ),
+                    )
                     .col(json_binary(Products::Photos))
                     .col(timestamp_with_time_zone_null(Products::CertifiedUntil))
                     .col(integer(Products::Version))
@@ -195,9 +202,18 @@ impl MigrationTrait for Migration {
 
         // The listing's orders: newest first (by id, which is time-ordered), and by price.
         for (name, cols) in [
-            ("idx_products_status_id", vec![Products::Status, Products::Id]),
-            ("idx_products_status_price", vec![Products::Status, Products::PriceMinor, Products::Id]),
-            ("idx_products_artisan", vec![Products::ArtisanId, Products::Id]),
+            (
+                "idx_products_status_id",
+                vec![Products::Status, Products::Id],
+            ),
+            (
+                "idx_products_status_price",
+                vec![Products::Status, Products::PriceMinor, Products::Id],
+            ),
+            (
+                "idx_products_artisan",
+                vec![Products::ArtisanId, Products::Id],
+            ),
             ("idx_products_craft", vec![Products::CraftId, Products::Id]),
         ] {
             let mut index = Index::create().name(name).table(Products::Table).to_owned();
@@ -216,7 +232,9 @@ impl MigrationTrait for Migration {
             Artisans::Table.into_iden(),
             Crafts::Table.into_iden(),
         ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
         }
         Ok(())
     }

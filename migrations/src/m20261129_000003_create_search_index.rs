@@ -42,7 +42,11 @@ impl MigrationTrait for Migration {
                     .col(string_len(ProductTerms::Term, 64))
                     .col(uuid(ProductTerms::ProductId))
                     .col(small_integer(ProductTerms::Weight))
-                    .primary_key(Index::create().col(ProductTerms::Term).col(ProductTerms::ProductId))
+                    .primary_key(
+                        Index::create()
+                            .col(ProductTerms::Term)
+                            .col(ProductTerms::ProductId),
+                    )
                     .foreign_key(
                         ForeignKey::create()
                             .name("fk_product_terms_product")
@@ -76,7 +80,11 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(SearchKeys::Table).to_owned()).await?;
-        manager.drop_table(Table::drop().table(ProductTerms::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(SearchKeys::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(ProductTerms::Table).to_owned())
+            .await
     }
 }

@@ -16,7 +16,11 @@ pub(crate) struct Breaker {
 
 impl Breaker {
     pub(crate) fn new(cooldown: Duration) -> Self {
-        Self { epoch: Instant::now(), cooldown, open_until_ms: AtomicU64::new(0) }
+        Self {
+            epoch: Instant::now(),
+            cooldown,
+            open_until_ms: AtomicU64::new(0),
+        }
     }
 
     fn now_ms(&self) -> u64 {
@@ -32,7 +36,8 @@ impl Breaker {
     pub(crate) fn trip(&self) -> bool {
         let was_closed = self.is_closed();
         let cooldown = u64::try_from(self.cooldown.as_millis()).unwrap_or(u64::MAX);
-        self.open_until_ms.store(self.now_ms().saturating_add(cooldown), Ordering::Relaxed);
+        self.open_until_ms
+            .store(self.now_ms().saturating_add(cooldown), Ordering::Relaxed);
         was_closed
     }
 }

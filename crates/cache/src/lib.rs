@@ -65,7 +65,11 @@ impl Cache {
 
     /// An in-process cache holding up to `max_bytes` of values.
     pub fn in_process(namespace: &str, default_ttl: Duration, max_bytes: u64) -> Self {
-        Self::new(Arc::new(MemoryBackend::new(max_bytes)), namespace, default_ttl)
+        Self::new(
+            Arc::new(MemoryBackend::new(max_bytes)),
+            namespace,
+            default_ttl,
+        )
     }
 
     /// Which backend this is: `redis` or `memory`.
@@ -91,7 +95,10 @@ impl Cache {
     {
         let scope = self.scope_key(key.scope);
         let generation = match self.backend.lookup(&scope, key.key).await {
-            Ok(Lookup { generation, value: Some(bytes) }) => {
+            Ok(Lookup {
+                generation,
+                value: Some(bytes),
+            }) => {
                 match serde_json::from_slice::<T>(&bytes) {
                     Ok(value) => {
                         self.stats.hit(key.family);
@@ -104,7 +111,10 @@ impl Cache {
                     }
                 }
             }
-            Ok(Lookup { generation, value: None }) => Some(generation),
+            Ok(Lookup {
+                generation,
+                value: None,
+            }) => Some(generation),
             Err(err) => {
                 self.stats.error(key.family);
                 tracing::debug!(family = key.family, error = %err, "cache lookup failed");
@@ -118,14 +128,22 @@ impl Cache {
                 Ok(bytes) => {
                     let stored = self
                         .backend
-                        .store(&scope, &generation, key.key, Bytes::from(bytes), self.default_ttl)
+                        .store(
+                            &scope,
+                            &generation,
+                            key.key,
+                            Bytes::from(bytes),
+                            self.default_ttl,
+                        )
                         .await;
                     if let Err(err) = stored {
                         self.stats.error(key.family);
                         tracing::debug!(family = key.family, error = %err, "cache store failed");
                     }
                 }
-                Err(err) => tracing::warn!(family = key.family, error = %err, "value not cacheable"),
+                Err(err) => {
+                    tracing::warn!(family = key.family, error = %err, "value not cacheable")
+                }
             }
         }
         Ok(value)

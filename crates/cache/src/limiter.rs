@@ -17,9 +17,13 @@ pub enum RateDecision {
 impl RateDecision {
     pub(crate) fn from_count(count: u64, limit: u64, reset: Duration) -> Self {
         if count <= limit {
-            RateDecision::Allowed { remaining: limit - count }
+            RateDecision::Allowed {
+                remaining: limit - count,
+            }
         } else {
-            RateDecision::Limited { retry_after: reset.max(Duration::from_secs(1)) }
+            RateDecision::Limited {
+                retry_after: reset.max(Duration::from_secs(1)),
+            }
         }
     }
 }
@@ -65,7 +69,10 @@ mod tests {
             assert_eq!(count, expected);
         }
         let (count, reset) = limiter.count("k", window);
-        assert!(matches!(RateDecision::from_count(count, 3, reset), RateDecision::Limited { .. }));
+        assert!(matches!(
+            RateDecision::from_count(count, 3, reset),
+            RateDecision::Limited { .. }
+        ));
         std::thread::sleep(Duration::from_millis(60));
         assert_eq!(limiter.count("k", window).0, 1);
         assert_eq!(limiter.count("other", window).0, 1);

@@ -36,7 +36,9 @@ pub struct MemoryBackend {
 
 impl std::fmt::Debug for MemoryBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MemoryBackend").field("values", &self.values.entry_count()).finish()
+        f.debug_struct("MemoryBackend")
+            .field("values", &self.values.entry_count())
+            .finish()
     }
 }
 
@@ -54,7 +56,11 @@ impl MemoryBackend {
             })
             .expire_after(PerEntryTtl)
             .build();
-        Self { generations, values, counters: Arc::new(LocalLimiter::default()) }
+        Self {
+            generations,
+            values,
+            counters: Arc::new(LocalLimiter::default()),
+        }
     }
 }
 
@@ -75,7 +81,11 @@ impl CacheBackend for MemoryBackend {
             .or_insert_with(async { new_generation() })
             .await
             .into_value();
-        let value = self.values.get(&value_key(scope, &generation, key)).await.map(|e| e.0);
+        let value = self
+            .values
+            .get(&value_key(scope, &generation, key))
+            .await
+            .map(|e| e.0);
         Ok(Lookup { generation, value })
     }
 
@@ -88,7 +98,9 @@ impl CacheBackend for MemoryBackend {
         ttl: Duration,
     ) -> Result<(), CacheError> {
         if self.generations.get(scope).await.as_deref() == Some(generation) {
-            self.values.insert(value_key(scope, generation, key), (value, ttl)).await;
+            self.values
+                .insert(value_key(scope, generation, key), (value, ttl))
+                .await;
         }
         Ok(())
     }

@@ -57,7 +57,10 @@ pub struct RedisOptions {
 
 impl Default for RedisOptions {
     fn default() -> Self {
-        Self { op_timeout: Duration::from_millis(250), retry_after: Duration::from_secs(1) }
+        Self {
+            op_timeout: Duration::from_millis(250),
+            retry_after: Duration::from_secs(1),
+        }
     }
 }
 
@@ -75,7 +78,9 @@ pub struct RedisBackend {
 
 impl std::fmt::Debug for RedisBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisBackend").field("options", &self.options).finish()
+        f.debug_struct("RedisBackend")
+            .field("options", &self.options)
+            .finish()
     }
 }
 
@@ -110,7 +115,9 @@ impl RedisBackend {
     /// Fails fast while the breaker is open, and delivers deferred invalidations first.
     async fn ready(&self) -> Result<(), CacheError> {
         if !self.breaker.is_closed() {
-            return Err(CacheError::Unavailable("skipped after a recent failure".into()));
+            return Err(CacheError::Unavailable(
+                "skipped after a recent failure".into(),
+            ));
         }
         if self.has_pending.load(Ordering::Acquire) {
             self.flush_pending().await?;
@@ -128,14 +135,19 @@ impl RedisBackend {
         }
         let mut cmd = redis::cmd("DEL");
         cmd.arg(&keys);
-        self.run(cmd.query_async::<i64>(&mut self.conn.clone())).await?;
+        self.run(cmd.query_async::<i64>(&mut self.conn.clone()))
+            .await?;
         if let Ok(mut pending) = self.pending.lock() {
             for key in &keys {
                 pending.remove(key);
             }
-            self.has_pending.store(!pending.is_empty(), Ordering::Release);
+            self.has_pending
+                .store(!pending.is_empty(), Ordering::Release);
         }
-        tracing::info!(scopes = keys.len(), "deferred cache invalidations delivered");
+        tracing::info!(
+            scopes = keys.len(),
+            "deferred cache invalidations delivered"
+        );
         Ok(())
     }
 
@@ -166,10 +178,16 @@ impl CacheBackend for RedisBackend {
         self.ready().await?;
         let mut conn = self.conn.clone();
         let mut invocation = self.lookup.key(hash_tagged(scope));
-        invocation.arg(key).arg(new_generation()).arg(GENERATION_TTL_SECS);
+        invocation
+            .arg(key)
+            .arg(new_generation())
+            .arg(GENERATION_TTL_SECS);
         let (generation, value): (String, Option<Vec<u8>>) =
             self.run(invocation.invoke_async(&mut conn)).await?;
-        Ok(Lookup { generation, value: value.map(Bytes::from) })
+        Ok(Lookup {
+            generation,
+            value: value.map(Bytes::from),
+        })
     }
 
     async fn store(
@@ -184,8 +202,14 @@ impl CacheBackend for RedisBackend {
         let mut conn = self.conn.clone();
         let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
         let mut invocation = self.store.key(hash_tagged(scope));
-        invocation.arg(generation).arg(key).arg(value.as_ref()).arg(ttl_ms);
-        self.run(invocation.invoke_async::<i64>(&mut conn)).await.map(|_| ())
+        invocation
+            .arg(generation)
+            .arg(key)
+            .arg(value.as_ref())
+            .arg(ttl_ms);
+        self.run(invocation.invoke_async::<i64>(&mut conn))
+            .await
+            .map(|_| ())
     }
 
     async fn invalidate(&self, scopes: &[String]) -> Result<(), CacheError> {
@@ -194,7 +218,8 @@ impl CacheBackend for RedisBackend {
             self.ready().await?;
             let mut cmd = redis::cmd("DEL");
             cmd.arg(&keys);
-            self.run(cmd.query_async::<i64>(&mut self.conn.clone())).await
+            self.run(cmd.query_async::<i64>(&mut self.conn.clone()))
+                .await
         }
         .await;
         if let Err(err) = delivered {
@@ -209,7 +234,9 @@ impl CacheBackend for RedisBackend {
 
     async fn count(&self, key: &str, window: Duration) -> Result<(u64, Duration), CacheError> {
         if !self.breaker.is_closed() {
-            return Err(CacheError::Unavailable("skipped after a recent failure".into()));
+            return Err(CacheError::Unavailable(
+                "skipped after a recent failure".into(),
+            ));
         }
         let mut conn = self.conn.clone();
         let window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);

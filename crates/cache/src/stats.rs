@@ -55,7 +55,9 @@ impl CacheStats {
 
     /// Counts per family, sorted by family name.
     pub fn snapshot(&self) -> Vec<(&'static str, FamilyCounts)> {
-        let Ok(families) = self.families.read() else { return Vec::new() };
+        let Ok(families) = self.families.read() else {
+            return Vec::new();
+        };
         families
             .iter()
             .map(|(name, c)| {

@@ -13,7 +13,11 @@ use super::*;
 const TTL: Duration = Duration::from_secs(60);
 
 fn key<'a>(scope: &'a str) -> CacheKey<'a> {
-    CacheKey { family: "product", scope, key: "v1" }
+    CacheKey {
+        family: "product",
+        scope,
+        key: "v1",
+    }
 }
 
 /// A cache on the shared test Redis, in a namespace of its own so tests do not meet.
@@ -81,10 +85,19 @@ async fn a_value_loaded_before_an_invalidation_is_never_served_after_it(cache: C
 async fn rate_limits_allow_the_limit_then_refuse(cache: Cache) {
     let window = Duration::from_secs(30);
     for remaining in (0..3).rev() {
-        assert_eq!(cache.rate_limit("login:a", 3, window).await, RateDecision::Allowed { remaining });
+        assert_eq!(
+            cache.rate_limit("login:a", 3, window).await,
+            RateDecision::Allowed { remaining }
+        );
     }
-    assert!(matches!(cache.rate_limit("login:a", 3, window).await, RateDecision::Limited { .. }));
-    assert!(matches!(cache.rate_limit("login:b", 3, window).await, RateDecision::Allowed { .. }));
+    assert!(matches!(
+        cache.rate_limit("login:a", 3, window).await,
+        RateDecision::Limited { .. }
+    ));
+    assert!(matches!(
+        cache.rate_limit("login:b", 3, window).await,
+        RateDecision::Allowed { .. }
+    ));
 }
 
 macro_rules! on_both_backends {
@@ -135,22 +148,37 @@ async fn rate_limits_are_shared_by_processes_on_one_redis() {
         return;
     };
     let window = Duration::from_secs(30);
-    assert!(matches!(a.rate_limit("ip", 2, window).await, RateDecision::Allowed { .. }));
-    assert!(matches!(b.rate_limit("ip", 2, window).await, RateDecision::Allowed { .. }));
-    assert!(matches!(a.rate_limit("ip", 2, window).await, RateDecision::Limited { .. }));
+    assert!(matches!(
+        a.rate_limit("ip", 2, window).await,
+        RateDecision::Allowed { .. }
+    ));
+    assert!(matches!(
+        b.rate_limit("ip", 2, window).await,
+        RateDecision::Allowed { .. }
+    ));
+    assert!(matches!(
+        a.rate_limit("ip", 2, window).await,
+        RateDecision::Limited { .. }
+    ));
 }
 
 fn private_redis_cache(url: &str) -> Option<Cache> {
-    let options =
-        RedisOptions { op_timeout: Duration::from_millis(100), retry_after: Duration::from_millis(100) };
+    let options = RedisOptions {
+        op_timeout: Duration::from_millis(100),
+        retry_after: Duration::from_millis(100),
+    };
     let backend = RedisBackend::new(url, options).ok()?;
     Some(Cache::new(Arc::new(backend), "outage", TTL))
 }
 
 #[tokio::test]
 async fn reads_load_from_the_source_while_redis_is_down_and_use_it_again_when_it_returns() {
-    let Some(mut server) = souk_testkit::RedisServer::start().await else { return };
-    let Some(cache) = private_redis_cache(&server.url()) else { panic!("redis backend") };
+    let Some(mut server) = souk_testkit::RedisServer::start().await else {
+        return;
+    };
+    let Some(cache) = private_redis_cache(&server.url()) else {
+        panic!("redis backend")
+    };
     let loads = AtomicUsize::new(0);
     read(&cache, "p:1", "v", &loads).await;
     read(&cache, "p:1", "v", &loads).await;
@@ -176,9 +204,15 @@ async fn reads_load_from_the_source_while_redis_is_down_and_use_it_again_when_it
 
 #[tokio::test]
 async fn an_invalidation_made_while_redis_is_unreachable_is_delivered_before_the_next_read() {
-    let Some(server) = souk_testkit::RedisServer::start().await else { return };
-    let Some(writer) = private_redis_cache(&server.url()) else { panic!("redis backend") };
-    let Some(reader) = private_redis_cache(&server.url()) else { panic!("redis backend") };
+    let Some(server) = souk_testkit::RedisServer::start().await else {
+        return;
+    };
+    let Some(writer) = private_redis_cache(&server.url()) else {
+        panic!("redis backend")
+    };
+    let Some(reader) = private_redis_cache(&server.url()) else {
+        panic!("redis backend")
+    };
     let loads = AtomicUsize::new(0);
     read(&reader, "p:1", "old", &loads).await;
 
@@ -198,5 +232,10 @@ async fn an_invalidation_made_while_redis_is_unreachable_is_delivered_before_the
 async fn pause_redis(url: &str, millis: u64) -> redis::RedisResult<()> {
     let client = redis::Client::open(url)?;
     let mut conn = client.get_multiplexed_async_connection().await?;
-    redis::cmd("CLIENT").arg("PAUSE").arg(millis).arg("ALL").query_async(&mut conn).await
+    redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(millis)
+        .arg("ALL")
+        .query_async(&mut conn)
+        .await
 }

@@ -1,1 +1,23 @@
-//! souk-catalog
+//! The catalog: the crafts taxonomy, artisans' public profiles, and products in several
+//! languages, with a search that forgives Arabic diacritics and letter variants, French accents,
+//! unfinished words and small typos.
+//!
+//! Reads are cache-aside (one product, one artisan, the crafts, and listing pages); writes commit
+//! in one transaction with their search index rows, then invalidate what they changed.
+
+mod cache_keys;
+mod error;
+pub mod import;
+mod input;
+mod model;
+pub mod search;
+mod service;
+mod store;
+
+pub use error::CatalogError;
+pub use input::{ArtisanInput, ListingQuery, ProductInput, ProductPatch, Sort};
+pub use model::{Artisan, ArtisanRef, Craft, Dimensions, Product, ProductStatus, ProductSummary};
+pub use service::{Catalog, CatalogSettings};
+
+#[cfg(test)]
+mod tests;

@@ -13,7 +13,10 @@ pub enum DbError {
     #[error("database URL must start with postgres://, postgresql:// or sqlite: (got {0:?})")]
     UnsupportedUrl(String),
     #[error("cannot create the folder of the SQLite database {path}: {source}")]
-    CreateDir { path: String, source: std::io::Error },
+    CreateDir {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot connect to the database: {0}")]
     Connect(#[source] sea_orm::DbErr),
     #[error("migration failed: {0}")]
@@ -65,8 +68,8 @@ impl DbOptions {
 }
 
 pub async fn connect(options: &DbOptions) -> Result<DatabaseConnection, DbError> {
-    let backend =
-        Backend::of_url(&options.url).ok_or_else(|| DbError::UnsupportedUrl(redact(&options.url)))?;
+    let backend = Backend::of_url(&options.url)
+        .ok_or_else(|| DbError::UnsupportedUrl(redact(&options.url)))?;
     let mut opts = ConnectOptions::new(options.url.clone());
     opts.max_connections(options.max_connections)
         .min_connections(1)
@@ -111,7 +114,9 @@ fn create_parent_dir(url: &str) -> Result<(), DbError> {
 /// The URL without its password, for messages.
 fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => format!("{}://***{}", &url[..scheme], &url[at..]),
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://***{}", &url[..scheme], &url[at..])
+        }
         _ => url.chars().take(64).collect(),
     }
 }
@@ -122,8 +127,14 @@ mod tests {
 
     #[test]
     fn the_url_picks_the_backend() {
-        assert_eq!(Backend::of_url("postgres://u@h/db"), Some(Backend::Postgres));
-        assert_eq!(Backend::of_url("sqlite://data/souk.db?mode=rwc"), Some(Backend::Sqlite));
+        assert_eq!(
+            Backend::of_url("postgres://u@h/db"),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(
+            Backend::of_url("sqlite://data/souk.db?mode=rwc"),
+            Some(Backend::Sqlite)
+        );
         assert_eq!(Backend::of_url("mysql://h/db"), None);
     }
 

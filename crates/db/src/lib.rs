@@ -1,8 +1,8 @@
 //! Persistence: one connection pool on PostgreSQL or SQLite, chosen by the URL; the migrations;
 //! and the sea-orm entities the domain crates query.
 
-pub mod entities;
 mod connect;
+pub mod entities;
 mod migrate;
 
 pub use connect::{Backend, DbError, DbOptions, connect};
@@ -24,7 +24,10 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
 
 /// True when the error is a unique-constraint violation (a duplicate email, say).
 pub fn is_unique_violation(err: &DbErr) -> bool {
-    matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
 }
 
 /// Checks the database answers.

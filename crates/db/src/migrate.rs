@@ -17,12 +17,16 @@ pub async fn migrate_down(db: &DatabaseConnection, steps: Option<u32>) -> Result
 
 /// Names of the migrations not yet applied.
 pub async fn pending_migrations(db: &DatabaseConnection) -> Result<Vec<String>, DbError> {
-    let pending = Migrator::get_pending_migrations(db).await.map_err(DbError::Migrate)?;
+    let pending = Migrator::get_pending_migrations(db)
+        .await
+        .map_err(DbError::Migrate)?;
     Ok(pending.iter().map(|m| m.name().to_owned()).collect())
 }
 
 /// Names of the migrations applied.
 pub async fn applied_migrations(db: &DatabaseConnection) -> Result<Vec<String>, DbError> {
-    let applied = Migrator::get_applied_migrations(db).await.map_err(DbError::Migrate)?;
+    let applied = Migrator::get_applied_migrations(db)
+        .await
+        .map_err(DbError::Migrate)?;
     Ok(applied.iter().map(|m| m.name().to_owned()).collect())
 }

@@ -48,7 +48,10 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page { items: self.items.into_iter().map(f).collect(), next_cursor: self.next_cursor }
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next_cursor: self.next_cursor,
+        }
     }
 }
 
@@ -64,11 +67,20 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
-        let pos = Position { price: 1200, id: "x".into() };
+        let pos = Position {
+            price: 1200,
+            id: "x".into(),
+        };
         let cursor = Cursor::encode(&pos);
         assert_eq!(Cursor::decode::<Position>(cursor.as_str()), Ok(pos));
         assert_eq!(Cursor::decode::<Position>("%%%"), Err(CursorError));
-        assert_eq!(Cursor::decode::<Position>(&"A".repeat(600)), Err(CursorError));
-        assert_eq!(Cursor::decode::<Position>(&URL_SAFE_NO_PAD.encode(b"{}")), Err(CursorError));
+        assert_eq!(
+            Cursor::decode::<Position>(&"A".repeat(600)),
+            Err(CursorError)
+        );
+        assert_eq!(
+            Cursor::decode::<Position>(&URL_SAFE_NO_PAD.encode(b"{}")),
+            Err(CursorError)
+        );
     }
 }

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// A language of the catalog. Amazigh is Standard Moroccan Tamazight (`zgh`) in Tifinagh script.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     Ar,
@@ -82,7 +84,9 @@ pub fn negotiate_accept_language(header: &str) -> Option<Lang> {
     for (position, entry) in header.split(',').take(MAX_ENTRIES).enumerate() {
         let mut parts = entry.trim().split(';');
         let tag = parts.next().unwrap_or_default().trim();
-        let Some(lang) = Lang::from_tag(tag) else { continue };
+        let Some(lang) = Lang::from_tag(tag) else {
+            continue;
+        };
         let weight = parts
             .find_map(|p| p.trim().strip_prefix("q=").map(parse_quality))
             .unwrap_or(Some(1000));
@@ -125,11 +129,17 @@ mod tests {
 
     #[test]
     fn accept_language_picks_the_highest_supported_weight() {
-        assert_eq!(negotiate_accept_language("de-DE, ar-MA;q=0.9, fr;q=0.95"), Some(Lang::Fr));
+        assert_eq!(
+            negotiate_accept_language("de-DE, ar-MA;q=0.9, fr;q=0.95"),
+            Some(Lang::Fr)
+        );
         assert_eq!(negotiate_accept_language("en-US,en;q=0.9"), Some(Lang::En));
         assert_eq!(negotiate_accept_language("de, it"), None);
         assert_eq!(negotiate_accept_language("fr;q=0, ar"), Some(Lang::Ar));
-        assert_eq!(negotiate_accept_language("fr;q=abc, en;q=0.2"), Some(Lang::En));
+        assert_eq!(
+            negotiate_accept_language("fr;q=abc, en;q=0.2"),
+            Some(Lang::En)
+        );
         assert_eq!(negotiate_accept_language(""), None);
     }
 

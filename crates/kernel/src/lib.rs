@@ -13,4 +13,4 @@ pub use cursor::{Cursor, CursorError, Page};
 pub use ids::{AccountId, ArtisanId, CraftId, ProductId};
 pub use lang::{Direction, Lang, negotiate_accept_language};
 pub use money::{Currency, Money, MoneyError};
-pub use text::{LocalizedText, Localized, TextError};
+pub use text::{Localized, LocalizedText, TextError};

@@ -64,13 +64,21 @@ impl Money {
             return Err(MoneyError::Negative);
         }
         if amount_minor > Self::MAX_PRICE_MINOR {
-            return Err(MoneyError::TooLarge { max: Self::MAX_PRICE_MINOR });
+            return Err(MoneyError::TooLarge {
+                max: Self::MAX_PRICE_MINOR,
+            });
         }
-        Ok(Self { amount_minor, currency })
+        Ok(Self {
+            amount_minor,
+            currency,
+        })
     }
 
     pub const fn mad(amount_minor: i64) -> Self {
-        Self { amount_minor, currency: Currency::Mad }
+        Self {
+            amount_minor,
+            currency: Currency::Mad,
+        }
     }
 }
 
@@ -81,7 +89,13 @@ impl fmt::Display for Money {
         let sign = if self.amount_minor < 0 { "-" } else { "" };
         let abs = self.amount_minor.unsigned_abs();
         let per = per.unsigned_abs();
-        write!(f, "{sign}{}.{:02} {}", abs / per, abs % per, self.currency.code())
+        write!(
+            f,
+            "{sign}{}.{:02} {}",
+            abs / per,
+            abs % per,
+            self.currency.code()
+        )
     }
 }
 

@@ -47,9 +47,15 @@ impl LocalizedText {
                 return Err(TextError::Blank(lang));
             }
             if trimmed.chars().count() > max_chars {
-                return Err(TextError::TooLong { lang, max: max_chars });
+                return Err(TextError::TooLong {
+                    lang,
+                    max: max_chars,
+                });
             }
-            if trimmed.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r')) {
+            if trimmed
+                .chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+            {
                 return Err(TextError::ControlCharacters(lang));
             }
             clean.insert(lang, trimmed.to_owned());
@@ -93,7 +99,11 @@ impl LocalizedText {
             .get_key_value(&wanted)
             .or_else(|| self.0.get_key_value(&fallback))
             .or_else(|| self.0.iter().next())?;
-        Some(Localized { text: text.clone(), lang: *lang, dir: lang.direction() })
+        Some(Localized {
+            text: text.clone(),
+            lang: *lang,
+            dir: lang.direction(),
+        })
     }
 
     /// Merges `other` into this text: its languages replace or add to these.
@@ -117,16 +127,28 @@ mod tests {
         let en = t.localize(Lang::En, Lang::Ar);
         assert_eq!(en.as_ref().map(|l| l.lang), Some(Lang::Ar));
         assert_eq!(en.map(|l| l.dir), Some(Direction::Rtl));
-        assert_eq!(t.localize(Lang::Fr, Lang::Ar).map(|l| l.text), Some("Zellige".into()));
+        assert_eq!(
+            t.localize(Lang::Fr, Lang::Ar).map(|l| l.text),
+            Some("Zellige".into())
+        );
     }
 
     #[test]
     fn blank_long_and_control_text_is_refused() {
-        assert_eq!(LocalizedText::parse(BTreeMap::new(), 10), Err(TextError::Empty));
-        assert_eq!(LocalizedText::parse(text(&[(Lang::Fr, "  ")]), 10), Err(TextError::Blank(Lang::Fr)));
+        assert_eq!(
+            LocalizedText::parse(BTreeMap::new(), 10),
+            Err(TextError::Empty)
+        );
+        assert_eq!(
+            LocalizedText::parse(text(&[(Lang::Fr, "  ")]), 10),
+            Err(TextError::Blank(Lang::Fr))
+        );
         assert_eq!(
             LocalizedText::parse(text(&[(Lang::Fr, "abcdef")]), 5),
-            Err(TextError::TooLong { lang: Lang::Fr, max: 5 })
+            Err(TextError::TooLong {
+                lang: Lang::Fr,
+                max: 5
+            })
         );
         assert_eq!(
             LocalizedText::parse(text(&[(Lang::En, "a\u{0}b")]), 10),

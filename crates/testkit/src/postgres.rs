@@ -18,8 +18,17 @@ pub struct TestDb {
 }
 
 enum Cleanup {
-    Sqlite(#[expect(dead_code, reason = "held so the directory lives as long as the database")] TempDir),
-    Postgres { admin_url: String, name: String },
+    Sqlite(
+        #[expect(
+            dead_code,
+            reason = "held so the directory lives as long as the database"
+        )]
+        TempDir,
+    ),
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
 }
 
 impl TestDb {
@@ -28,7 +37,12 @@ impl TestDb {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temporary directory: {e}"));
         let url = DbOptions::sqlite_file(&dir.path().join("souk.db"));
         let conn = open_migrated(&url).await;
-        TestDb { conn, url, backend: Backend::Sqlite, cleanup: Cleanup::Sqlite(dir) }
+        TestDb {
+            conn,
+            url,
+            backend: Backend::Sqlite,
+            cleanup: Cleanup::Sqlite(dir),
+        }
     }
 
     /// A new PostgreSQL database, or `None` (skipped) when PostgreSQL is unreachable outside CI.
@@ -48,15 +62,24 @@ impl TestDb {
         drop(admin);
         let url = with_database(&admin_url, &name);
         let conn = open_migrated(&url).await;
-        Some(TestDb { conn, url, backend: Backend::Postgres, cleanup: Cleanup::Postgres { admin_url, name } })
+        Some(TestDb {
+            conn,
+            url,
+            backend: Backend::Postgres,
+            cleanup: Cleanup::Postgres { admin_url, name },
+        })
     }
 }
 
 async fn open_migrated(url: &str) -> DatabaseConnection {
     let mut options = DbOptions::new(url);
     options.max_connections = 8;
-    let conn = souk_db::connect(&options).await.unwrap_or_else(|e| panic!("open test database: {e}"));
-    souk_db::migrate_up(&conn).await.unwrap_or_else(|e| panic!("migrate test database: {e}"));
+    let conn = souk_db::connect(&options)
+        .await
+        .unwrap_or_else(|e| panic!("open test database: {e}"));
+    souk_db::migrate_up(&conn)
+        .await
+        .unwrap_or_else(|e| panic!("migrate test database: {e}"));
     conn
 }
 
@@ -69,14 +92,20 @@ fn admin_options(url: &str) -> DbOptions {
 
 /// Checks PostgreSQL accepts a connection at `url`.
 pub(crate) async fn probe(url: &str) -> Result<(), String> {
-    let conn = souk_db::connect(&admin_options(url)).await.map_err(|e| e.to_string())?;
-    conn.execute_unprepared("SELECT 1").await.map_err(|e| e.to_string())?;
+    let conn = souk_db::connect(&admin_options(url))
+        .await
+        .map_err(|e| e.to_string())?;
+    conn.execute_unprepared("SELECT 1")
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(())
 }
 
 /// The same server URL with another database name.
 fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
     let server = match base[scheme_end..].find('/') {
         Some(slash) => &base[..scheme_end + slash],
@@ -90,12 +119,17 @@ fn with_database(url: &str, name: &str) -> String {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Cleanup::Postgres { admin_url, name } = &self.cleanup else { return };
+        let Cleanup::Postgres { admin_url, name } = &self.cleanup else {
+            return;
+        };
         let (admin_url, name) = (admin_url.clone(), name.clone());
         // Drop runs inside the test's runtime, which cannot be blocked on: drop the database
         // from a thread of its own. Best effort; `scripts/test` also sweeps leftovers.
         let dropped = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
                 return;
             };
             runtime.block_on(async {
@@ -117,8 +151,17 @@ mod tests {
 
     #[test]
     fn database_names_are_swapped_in_urls() {
-        assert_eq!(with_database("postgres://u@h:5432/postgres", "t1"), "postgres://u@h:5432/t1");
-        assert_eq!(with_database("postgres://u@h/postgres?sslmode=disable", "t1"), "postgres://u@h/t1?sslmode=disable");
-        assert_eq!(with_database("postgres://u@h:5432", "t1"), "postgres://u@h:5432/t1");
+        assert_eq!(
+            with_database("postgres://u@h:5432/postgres", "t1"),
+            "postgres://u@h:5432/t1"
+        );
+        assert_eq!(
+            with_database("postgres://u@h/postgres?sslmode=disable", "t1"),
+            "postgres://u@h/t1?sslmode=disable"
+        );
+        assert_eq!(
+            with_database("postgres://u@h:5432", "t1"),
+            "postgres://u@h:5432/t1"
+        );
     }
 }

@@ -21,7 +21,12 @@ impl RedisServer {
         match server.spawn().await {
             Ok(()) => Some(server),
             Err(reason) => {
-                require("redis-server", "a local redis-server binary", Err(reason), ci());
+                require(
+                    "redis-server",
+                    "a local redis-server binary",
+                    Err(reason),
+                    ci(),
+                );
                 None
             }
         }
@@ -48,7 +53,16 @@ impl RedisServer {
 
     async fn spawn(&mut self) -> Result<(), String> {
         let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
@@ -56,7 +70,10 @@ impl RedisServer {
             .map_err(|e| format!("cannot run redis-server: {e}"))?;
         self.child = Some(child);
         for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_ok() {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
                 return Ok(());
             }
             tokio::time::sleep(Duration::from_millis(20)).await;

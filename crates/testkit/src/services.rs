@@ -9,7 +9,10 @@ use tokio::{
 
 /// True when running under CI (`CI=true` or `CI=1`): then a missing service is a failure.
 pub fn ci() -> bool {
-    matches!(std::env::var("CI").as_deref(), Ok("true" | "1" | "TRUE" | "True"))
+    matches!(
+        std::env::var("CI").as_deref(),
+        Ok("true" | "1" | "TRUE" | "True")
+    )
 }
 
 /// The PostgreSQL server tests create their databases on, from `SOUK_TEST_POSTGRES_URL`
@@ -83,11 +86,23 @@ pub(crate) fn host_port(url: &str, default_port: u16) -> Option<(String, u16)> {
 async fn ping_redis(url: &str) -> Result<(), String> {
     let (host, port) = host_port(url, 6379).ok_or("not a redis:// URL")?;
     let attempt = async {
-        let mut stream = TcpStream::connect((host.as_str(), port)).await.map_err(|e| e.to_string())?;
-        stream.write_all(b"PING\r\n").await.map_err(|e| e.to_string())?;
+        let mut stream = TcpStream::connect((host.as_str(), port))
+            .await
+            .map_err(|e| e.to_string())?;
+        stream
+            .write_all(b"PING\r\n")
+            .await
+            .map_err(|e| e.to_string())?;
         let mut reply = [0u8; 7];
-        stream.read_exact(&mut reply).await.map_err(|e| e.to_string())?;
-        if &reply == b"+PONG\r\n" { Ok(()) } else { Err("did not answer PONG".to_owned()) }
+        stream
+            .read_exact(&mut reply)
+            .await
+            .map_err(|e| e.to_string())?;
+        if &reply == b"+PONG\r\n" {
+            Ok(())
+        } else {
+            Err("did not answer PONG".to_owned())
+        }
     };
     tokio::time::timeout(Duration::from_secs(2), attempt)
         .await
@@ -101,22 +116,45 @@ mod tests {
     #[test]
     fn a_missing_service_is_skipped_on_a_laptop_and_fails_under_ci() {
         let down = || Err("connection refused".to_owned());
-        assert!(matches!(Availability::decide("PostgreSQL", "x", down(), false), Availability::Skip(_)));
-        assert!(matches!(Availability::decide("PostgreSQL", "x", down(), true), Availability::Fail(_)));
-        assert_eq!(Availability::decide("Redis", "x", Ok(()), true), Availability::Available);
+        assert!(matches!(
+            Availability::decide("PostgreSQL", "x", down(), false),
+            Availability::Skip(_)
+        ));
+        assert!(matches!(
+            Availability::decide("PostgreSQL", "x", down(), true),
+            Availability::Fail(_)
+        ));
+        assert_eq!(
+            Availability::decide("Redis", "x", Ok(()), true),
+            Availability::Available
+        );
     }
 
     #[test]
     #[should_panic(expected = "required under CI=true")]
     fn require_panics_under_ci_when_the_service_is_missing() {
-        require("PostgreSQL", "postgres://127.0.0.1:1/x", Err("refused".into()), true);
+        require(
+            "PostgreSQL",
+            "postgres://127.0.0.1:1/x",
+            Err("refused".into()),
+            true,
+        );
     }
 
     #[test]
     fn host_and_port_are_read_from_urls() {
-        assert_eq!(host_port("postgres://postgres@127.0.0.1:5432/db", 5432), Some(("127.0.0.1".into(), 5432)));
-        assert_eq!(host_port("redis://localhost", 6379), Some(("localhost".into(), 6379)));
-        assert_eq!(host_port("redis://:pw@h:7000/0", 6379), Some(("h".into(), 7000)));
+        assert_eq!(
+            host_port("postgres://postgres@127.0.0.1:5432/db", 5432),
+            Some(("127.0.0.1".into(), 5432))
+        );
+        assert_eq!(
+            host_port("redis://localhost", 6379),
+            Some(("localhost".into(), 6379))
+        );
+        assert_eq!(
+            host_port("redis://:pw@h:7000/0", 6379),
+            Some(("h".into(), 7000))
+        );
     }
 
     #[tokio::test]

@@ -1,0 +1,35 @@
+//! What can go wrong signing up, signing in, or presenting a token.
+
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    #[error("this role cannot be chosen at registration")]
+    RoleNotSelfAssignable,
+    #[error("email or password is wrong")]
+    InvalidCredentials,
+    #[error("too many sign-in attempts")]
+    RateLimited { retry_after: Duration },
+    #[error("missing, unknown or expired token")]
+    Unauthenticated,
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
+    #[error(transparent)]
+    Db(#[from] souk_db::DbErr),
+}
+
+impl AuthError {
+    pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        AuthError::Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! What the catalog refuses, and why.
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("no {0} with this id")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("the product changed since version {expected}: it is now at version {actual}")]
+    VersionConflict { expected: i32, actual: i32 },
+    #[error("the cursor does not belong to this listing")]
+    InvalidCursor,
+    #[error(transparent)]
+    Account(#[from] souk_auth::AuthError),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Db(#[from] souk_db::DbErr),
+}
+
+impl CatalogError {
+    pub(crate) fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        CatalogError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! The catalog as readers see it. These are what the cache holds (as JSON), so a change of shape
+//! only costs misses until the old entries expire.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use souk_kernel::{AccountId, ArtisanId, CraftId, Lang, LocalizedText, Money, ProductId};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Craft {
+    pub id: CraftId,
+    pub slug: String,
+    pub parent: Option<CraftId>,
+    pub name: LocalizedText,
+    pub position: i32,
+}
+
+/// An artisan's public profile.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Artisan {
+    pub id: ArtisanId,
+    /// The artisan's own account, if they have one (not shown publicly).
+    pub account_id: Option<AccountId>,
+    pub name: LocalizedText,
+    pub bio: LocalizedText,
+    pub default_lang: Lang,
+    pub commune: String,
+    pub cooperative: Option<String>,
+    /// Slugs of the crafts they practise.
+    pub crafts: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProductStatus {
+    Draft,
+    Active,
+    Archived,
+}
+
+impl ProductStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ProductStatus::Draft => "draft",
+            ProductStatus::Active => "active",
+            ProductStatus::Archived => "archived",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "draft" => Some(ProductStatus::Draft),
+            "active" => Some(ProductStatus::Active),
+            "archived" => Some(ProductStatus::Archived),
+            _ => None,
+        }
+    }
+}
+
+/// Outer dimensions in millimetres.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dimensions {
+    pub length_mm: Option<u32>,
+    pub width_mm: Option<u32>,
+    pub height_mm: Option<u32>,
+}
+
+/// The maker of a product, as a listing names them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArtisanRef {
+    pub id: ArtisanId,
+    pub name: LocalizedText,
+    pub default_lang: Lang,
+    pub commune: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Product {
+    pub id: ProductId,
+    pub artisan: ArtisanRef,
+    /// The account that owns the artisan profile (for edit rights; not shown publicly).
+    pub artisan_account: Option<AccountId>,
+    /// Who created the listing, when it was not the artisan themself.
+    pub listed_by: Option<AccountId>,
+    pub craft: String,
+    pub title: LocalizedText,
+    pub description: LocalizedText,
+    pub default_lang: Lang,
+    pub materials: Vec<String>,
+    pub dimensions: Dimensions,
+    pub weight_g: Option<u32>,
+    pub price: Money,
+    pub stock: u32,
+    /// Days to make it, for made-to-order items.
+    pub lead_time_days: Option<u16>,
+    pub status: ProductStatus,
+    pub photos: Vec<String>,
+    pub certified_until: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A product as a listing shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductSummary {
+    pub id: ProductId,
+    pub artisan: ArtisanRef,
+    pub craft: String,
+    pub title: LocalizedText,
+    pub default_lang: Lang,
+    pub price: Money,
+    pub stock: u32,
+    pub lead_time_days: Option<u16>,
+    pub photo: Option<String>,
+    pub certified_until: Option<DateTime<Utc>>,
+}
+
+/// Whether a certification valid until `until` still holds at `now`.
+pub fn is_certified(until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    until.is_some_and(|u| u > now)
+}
+
+impl Product {
+    pub fn is_certified(&self, now: DateTime<Utc>) -> bool {
+        is_certified(self.certified_until, now)
+    }
+
+    /// In stock, or made to order.
+    pub fn is_available(&self) -> bool {
+        self.stock > 0 || self.lead_time_days.is_some()
+    }
+}
+
+impl ProductSummary {
+    pub fn is_certified(&self, now: DateTime<Utc>) -> bool {
+        is_certified(self.certified_until, now)
+    }
+
+    pub fn is_available(&self) -> bool {
+        self.stock > 0 || self.lead_time_days.is_some()
+    }
+}

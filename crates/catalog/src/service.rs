@@ -1,0 +1,628 @@
+//! The catalog service: the one entry point the gateway calls.
+
+use std::{collections::BTreeSet, sync::Arc};
+
+use chrono::Utc;
+use sha2::{Digest, Sha256};
+use souk_auth::{Account, AuthService, NewAccount, Principal, Role};
+use souk_cache::{Cache, CacheKey};
+use souk_db::{DatabaseConnection, begin_write};
+use souk_kernel::{ArtisanId, CraftId, Cursor, LocalizedText, Page, ProductId};
+
+use crate::{
+    CatalogError,
+    cache_keys::{self, FAMILY_ARTISAN, FAMILY_CRAFTS, FAMILY_LISTING, FAMILY_PRODUCT},
+    input::{self, ArtisanInput, ListingQuery, ProductInput, ProductPatch, Sort},
+    model::{Artisan, Craft, Product, ProductStatus, ProductSummary},
+    search::{self, index::Document, query::MAX_QUERY_WORDS},
+    store::{self, listing},
+};
+
+#[derive(Clone, Debug)]
+pub struct CatalogSettings {
+    /// Items on a listing page when the client does not say.
+    pub page_size: u32,
+}
+
+impl Default for CatalogSettings {
+    fn default() -> Self {
+        Self { page_size: 24 }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Catalog {
+    db: DatabaseConnection,
+    cache: Cache,
+    settings: Arc<CatalogSettings>,
+}
+
+impl Catalog {
+    pub fn new(db: DatabaseConnection, cache: Cache, settings: CatalogSettings) -> Self {
+        Self {
+            db,
+            cache,
+            settings: Arc::new(settings),
+        }
+    }
+
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub(crate) async fn cache_invalidate(&self, scopes: &[&str]) {
+        self.cache.invalidate(scopes).await;
+    }
+
+    // ---- reads --------------------------------------------------------------------------------
+
+    /// The crafts taxonomy, in display order.
+    pub async fn crafts(&self) -> Result<Vec<Craft>, CatalogError> {
+        let key = CacheKey {
+            family: FAMILY_CRAFTS,
+            scope: cache_keys::CRAFTS,
+            key: "all",
+        };
+        self.cache
+            .get_or_load(key, || store::crafts::all(&self.db))
+            .await
+    }
+
+    /// An artisan's public profile.
+    pub async fn artisan(&self, id: ArtisanId) -> Result<Artisan, CatalogError> {
+        let scope = cache_keys::artisan(id);
+        let key = CacheKey {
+            family: FAMILY_ARTISAN,
+            scope: &scope,
+            key: "",
+        };
+        let crafts = self.crafts().await?;
+        let found = self
+            .cache
+            .get_or_load(key, || store::artisans::get(&self.db, id, &crafts))
+            .await?;
+        found.ok_or(CatalogError::NotFound("artisan"))
+    }
+
+    /// A product. Drafts and archived products are visible only to their artisan and admins.
+    pub async fn product(
+        &self,
+        id: ProductId,
+        viewer: Option<&Principal>,
+    ) -> Result<Product, CatalogError> {
+        let product = self
+            .cached_product(id)
+            .await?
+            .ok_or(CatalogError::NotFound("product"))?;
+        let visible = product.status == ProductStatus::Active
+            || viewer.is_some_and(|v| may_edit(v, &product));
+        if visible {
+            Ok(product)
+        } else {
+            Err(CatalogError::NotFound("product"))
+        }
+    }
+
+    async fn cached_product(&self, id: ProductId) -> Result<Option<Product>, CatalogError> {
+        let scope = cache_keys::product(id);
+        let key = CacheKey {
+            family: FAMILY_PRODUCT,
+            scope: &scope,
+            key: "",
+        };
+        self.cache
+            .get_or_load(key, || async {
+                let crafts = self.crafts().await?;
+                store::products::get(&self.db, id, &crafts).await
+            })
+            .await
+    }
+
+    /// A page of active products: searched, filtered, ordered.
+    pub async fn list_products(
+        &self,
+        query: ListingQuery,
+    ) -> Result<Page<ProductSummary>, CatalogError> {
+        let plan = self.plan_listing(query).await?;
+        let key = CacheKey {
+            family: FAMILY_LISTING,
+            scope: cache_keys::LISTINGS,
+            key: &plan.cache_key,
+        };
+        self.cache
+            .get_or_load(key, || self.load_listing(&plan))
+            .await
+    }
+
+    /// Checks a listing request and resolves it to what the query needs.
+    async fn plan_listing(&self, query: ListingQuery) -> Result<ListingPlan, CatalogError> {
+        let words = match &query.q {
+            Some(q) if q.chars().count() > input::QUERY_MAX_CHARS => {
+                return Err(CatalogError::invalid(
+                    "q",
+                    format!("is longer than {} characters", input::QUERY_MAX_CHARS),
+                ));
+            }
+            Some(q) => {
+                let mut seen = BTreeSet::new();
+                let words: Vec<String> = search::tokens(q)
+                    .into_iter()
+                    .filter(|w| seen.insert(w.clone()))
+                    .take(MAX_QUERY_WORDS)
+                    .collect();
+                Some(words)
+            }
+            None => None,
+        };
+        let sort = match (query.sort, &words) {
+            (Some(Sort::Relevance), None) => {
+                return Err(CatalogError::invalid(
+                    "sort",
+                    "relevance needs a search query q",
+                ));
+            }
+            (Some(sort), _) => sort,
+            (None, Some(_)) => Sort::Relevance,
+            (None, None) => Sort::Newest,
+        };
+        let limit = query.limit.unwrap_or(self.settings.page_size);
+        if !(1..=input::PAGE_SIZE_MAX).contains(&limit) {
+            return Err(CatalogError::invalid(
+                "limit",
+                format!("must be between 1 and {}", input::PAGE_SIZE_MAX),
+            ));
+        }
+        for (field, value) in [
+            ("price_min", query.price_min),
+            ("price_max", query.price_max),
+        ] {
+            if value.is_some_and(|v| !(0..=souk_kernel::Money::MAX_PRICE_MINOR).contains(&v)) {
+                return Err(CatalogError::invalid(
+                    field,
+                    format!(
+                        "must be between 0 and {}",
+                        souk_kernel::Money::MAX_PRICE_MINOR
+                    ),
+                ));
+            }
+        }
+        if let (Some(min), Some(max)) = (query.price_min, query.price_max)
+            && min > max
+        {
+            return Err(CatalogError::invalid("price_min", "is above price_max"));
+        }
+        let craft_ids = match &query.craft {
+            Some(slug) => {
+                let slug = input::slug("craft", slug)?;
+                Some(craft_and_descendants(&self.crafts().await?, &slug)?)
+            }
+            None => None,
+        };
+        let after = match &query.cursor {
+            Some(raw) => {
+                let position: listing::Position =
+                    Cursor::decode(raw).map_err(|_| CatalogError::InvalidCursor)?;
+                if position.sort != sort {
+                    return Err(CatalogError::InvalidCursor);
+                }
+                Some(position)
+            }
+            None => None,
+        };
+        let filter = listing::Filter {
+            craft_ids,
+            artisan: query.artisan.map(ArtisanId::into_uuid),
+            certified: query.certified,
+            price_min: query.price_min,
+            price_max: query.price_max,
+        };
+        let cache_key = listing_cache_key(&words, &filter, sort, after.as_ref(), limit);
+        Ok(ListingPlan {
+            words,
+            filter,
+            sort,
+            after,
+            limit,
+            cache_key,
+        })
+    }
+
+    async fn load_listing(&self, plan: &ListingPlan) -> Result<Page<ProductSummary>, CatalogError> {
+        let empty = Page {
+            items: Vec::new(),
+            next_cursor: None,
+        };
+        let candidates = match &plan.words {
+            Some(words) if words.is_empty() => return Ok(empty),
+            Some(words) => {
+                let candidates = search::query::resolve(&self.db, words).await?;
+                // Every word must match something.
+                if candidates.iter().any(Vec::is_empty) {
+                    return Ok(empty);
+                }
+                Some(candidates)
+            }
+            None => None,
+        };
+        let limit = u64::from(plan.limit);
+        let mut rows = listing::page(
+            &self.db,
+            candidates.as_deref(),
+            &plan.filter,
+            plan.sort,
+            plan.after,
+            limit + 1,
+            Utc::now(),
+        )
+        .await?;
+        let next_cursor = if rows.len() as u64 > limit {
+            rows.truncate(plan.limit as usize);
+            rows.last().map(|last| {
+                Cursor::encode(&listing::Position {
+                    sort: plan.sort,
+                    id: last.id,
+                    price: matches!(plan.sort, Sort::PriceAsc | Sort::PriceDesc)
+                        .then_some(last.price_minor),
+                    score: (plan.sort == Sort::Relevance).then_some(last.score),
+                })
+                .into_string()
+            })
+        } else {
+            None
+        };
+        let crafts = self.crafts().await?;
+        let artisans =
+            store::artisans::refs(&self.db, rows.iter().map(|r| r.artisan_id).collect()).await?;
+        let items = rows
+            .into_iter()
+            .map(|row| summary(row, &crafts, &artisans))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page { items, next_cursor })
+    }
+
+    // ---- writes -------------------------------------------------------------------------------
+
+    /// Lists a new product. Artisans list for themselves; admins for any artisan.
+    pub async fn create_product(
+        &self,
+        principal: &Principal,
+        input: ProductInput,
+    ) -> Result<Product, CatalogError> {
+        let artisan_id = match principal.role {
+            Role::Artisan => {
+                let own = store::artisans::of_account(&self.db, principal.account_id)
+                    .await?
+                    .ok_or(CatalogError::Forbidden(
+                        "this account has no artisan profile",
+                    ))?;
+                if input.artisan_id.is_some_and(|given| given != own) {
+                    return Err(CatalogError::Forbidden(
+                        "artisans list their own products only",
+                    ));
+                }
+                own
+            }
+            Role::Admin => input
+                .artisan_id
+                .ok_or_else(|| CatalogError::invalid("artisan_id", "is required"))?,
+            _ => {
+                return Err(CatalogError::Forbidden(
+                    "only artisans and admins list products",
+                ));
+            }
+        };
+        let crafts = self.crafts().await?;
+        let craft = find_craft(&crafts, &input::slug("craft", &input.craft)?)?;
+        let title = input::text("title", input.title, input::TITLE_MAX_CHARS)?;
+        let description = input::optional_text(
+            "description",
+            input.description,
+            input::DESCRIPTION_MAX_CHARS,
+        )?;
+        let default_lang = input::default_lang("title", input.default_lang, &title)?;
+        let (_, artisan) = store::artisans::row(&self.db, artisan_id)
+            .await?
+            .ok_or_else(|| CatalogError::invalid("artisan_id", "no artisan with this id"))?;
+        let now = Utc::now();
+        let product = Product {
+            id: ProductId::new(),
+            listed_by: (principal.role != Role::Artisan).then_some(principal.account_id),
+            artisan_account: None,
+            artisan,
+            craft: craft.slug.clone(),
+            title,
+            description,
+            default_lang,
+            materials: input::materials(input.materials)?,
+            dimensions: input::dimensions(input.length_mm, input.width_mm, input.height_mm)?,
+            weight_g: input::optional_bounded("weight_g", input.weight_g, 1, input::WEIGHT_MAX_G)?,
+            price: input::price(input.price_minor, input.currency.as_deref())?,
+            stock: input::bounded("stock", input.stock, 0, input::STOCK_MAX)?,
+            lead_time_days: input::lead_time(input.lead_time_days)?,
+            status: input.status.unwrap_or(ProductStatus::Active),
+            photos: input::photos(input.photos)?,
+            certified_until: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+
+        let tx = begin_write(&self.db).await?;
+        store::products::insert(&tx, &product, craft.id).await?;
+        search::index::write(
+            &tx,
+            product.id,
+            &search::index::terms(&document(&product, craft)),
+        )
+        .await?;
+        tx.commit().await?;
+        self.cache
+            .invalidate(&[&cache_keys::product(product.id), cache_keys::LISTINGS])
+            .await;
+        self.product(product.id, Some(principal)).await
+    }
+
+    /// Changes a product. Only its artisan (or an admin) may; a stale `expected_version` is a
+    /// conflict, never a silent overwrite.
+    pub async fn update_product(
+        &self,
+        principal: &Principal,
+        id: ProductId,
+        patch: ProductPatch,
+    ) -> Result<Product, CatalogError> {
+        let crafts = self.crafts().await?;
+        let tx = begin_write(&self.db).await?;
+        let mut product = store::products::get(&tx, id, &crafts)
+            .await?
+            .ok_or(CatalogError::NotFound("product"))?;
+        if !may_edit(principal, &product) {
+            return Err(CatalogError::Forbidden(
+                "only the product's artisan or an admin may change it",
+            ));
+        }
+        if let Some(expected) = patch.expected_version
+            && expected != product.version
+        {
+            return Err(CatalogError::VersionConflict {
+                expected,
+                actual: product.version,
+            });
+        }
+        let base_version = product.version;
+        apply_patch(&mut product, patch, &crafts)?;
+        product.version = base_version + 1;
+        product.updated_at = Utc::now();
+        let craft = find_craft(&crafts, &product.craft)?;
+        if !store::products::update_if_version(&tx, &product, craft.id, base_version).await? {
+            let actual = store::products::version(&tx, id)
+                .await?
+                .unwrap_or(base_version);
+            return Err(CatalogError::VersionConflict {
+                expected: base_version,
+                actual,
+            });
+        }
+        search::index::write(&tx, id, &search::index::terms(&document(&product, craft))).await?;
+        tx.commit().await?;
+        self.cache
+            .invalidate(&[&cache_keys::product(id), cache_keys::LISTINGS])
+            .await;
+        self.product(id, Some(principal)).await
+    }
+
+    /// Signs up an artisan: their account and public profile, together or not at all.
+    pub async fn register_artisan(
+        &self,
+        auth: &AuthService,
+        account: NewAccount,
+        profile: ArtisanInput,
+    ) -> Result<(Account, Artisan), CatalogError> {
+        let crafts = self.crafts().await?;
+        let name = input::text("artisan.name", profile.name, input::NAME_MAX_CHARS)?;
+        let bio = input::optional_text("artisan.bio", profile.bio, input::BIO_MAX_CHARS)?;
+        let default_lang = input::default_lang("artisan.name", profile.default_lang, &name)?;
+        let commune = input::short_line("artisan.commune", &profile.commune, 80)?;
+        let cooperative = profile
+            .cooperative
+            .as_deref()
+            .map(|c| input::short_line("artisan.cooperative", c, 120))
+            .transpose()?;
+        if profile.crafts.is_empty() || profile.crafts.len() > 10 {
+            return Err(CatalogError::invalid(
+                "artisan.crafts",
+                "between 1 and 10 crafts",
+            ));
+        }
+        let mut craft_ids = Vec::new();
+        let mut slugs = Vec::new();
+        for (i, raw) in profile.crafts.iter().enumerate() {
+            let craft = find_craft(&crafts, &input::slug(&format!("artisan.crafts[{i}]"), raw)?)
+                .map_err(|_| {
+                    CatalogError::invalid(format!("artisan.crafts[{i}]"), "unknown craft")
+                })?;
+            if !craft_ids.contains(&craft.id) {
+                craft_ids.push(craft.id);
+                slugs.push(craft.slug.clone());
+            }
+        }
+        let prepared = auth
+            .prepare(
+                NewAccount {
+                    role: Role::Artisan,
+                    ..account
+                },
+                false,
+            )
+            .await?;
+        let artisan = Artisan {
+            id: ArtisanId::new(),
+            account_id: Some(prepared.id()),
+            name,
+            bio,
+            default_lang,
+            commune,
+            cooperative,
+            crafts: slugs,
+            created_at: Utc::now(),
+        };
+        let tx = begin_write(&self.db).await?;
+        let account = AuthService::insert(&tx, prepared).await?;
+        store::artisans::insert(&tx, &artisan, &craft_ids).await?;
+        tx.commit().await?;
+        Ok((account, artisan))
+    }
+}
+
+struct ListingPlan {
+    words: Option<Vec<String>>,
+    filter: listing::Filter,
+    sort: Sort,
+    after: Option<listing::Position>,
+    limit: u32,
+    cache_key: String,
+}
+
+/// A stable key for a listing request: a digest of everything that decides its result.
+fn listing_cache_key(
+    words: &Option<Vec<String>>,
+    filter: &listing::Filter,
+    sort: Sort,
+    after: Option<&listing::Position>,
+    limit: u32,
+) -> String {
+    let canonical = format!("{words:?}|{filter:?}|{sort:?}|{after:?}|{limit}");
+    hex::encode(&Sha256::digest(canonical.as_bytes())[..16])
+}
+
+fn may_edit(principal: &Principal, product: &Product) -> bool {
+    principal.is_admin() || product.artisan_account == Some(principal.account_id)
+}
+
+fn find_craft<'a>(crafts: &'a [Craft], slug: &str) -> Result<&'a Craft, CatalogError> {
+    crafts
+        .iter()
+        .find(|c| c.slug == slug)
+        .ok_or_else(|| CatalogError::invalid("craft", "unknown craft"))
+}
+
+/// The ids of a craft and every craft under it.
+fn craft_and_descendants(crafts: &[Craft], slug: &str) -> Result<Vec<uuid::Uuid>, CatalogError> {
+    let root = find_craft(crafts, slug)?;
+    let mut ids = vec![root.id];
+    let mut i = 0;
+    while i < ids.len() {
+        let parent = ids[i];
+        ids.extend(
+            crafts
+                .iter()
+                .filter(|c| c.parent == Some(parent))
+                .map(|c| c.id),
+        );
+        i += 1;
+    }
+    Ok(ids.into_iter().map(CraftId::into_uuid).collect())
+}
+
+pub(crate) fn document<'a>(product: &'a Product, craft: &'a Craft) -> Document<'a> {
+    Document {
+        title: &product.title,
+        description: &product.description,
+        materials: &product.materials,
+        craft_name: &craft.name,
+        artisan_name: &product.artisan.name,
+        commune: &product.artisan.commune,
+    }
+}
+
+fn apply_patch(
+    product: &mut Product,
+    patch: ProductPatch,
+    crafts: &[Craft],
+) -> Result<(), CatalogError> {
+    if let Some(craft) = patch.craft {
+        product.craft = find_craft(crafts, &input::slug("craft", &craft)?)?
+            .slug
+            .clone();
+    }
+    if let Some(title) = patch.title {
+        product
+            .title
+            .merge(input::text("title", title, input::TITLE_MAX_CHARS)?);
+    }
+    if let Some(description) = patch.description {
+        product.description.merge(input::optional_text(
+            "description",
+            description,
+            input::DESCRIPTION_MAX_CHARS,
+        )?);
+    }
+    if let Some(lang) = patch.default_lang {
+        product.default_lang = input::default_lang("title", Some(lang), &product.title)?;
+    }
+    if let Some(materials) = patch.materials {
+        product.materials = input::materials(materials)?;
+    }
+    let dims = &mut product.dimensions;
+    if let Some(v) = patch.length_mm {
+        dims.length_mm = input::optional_bounded("length_mm", v, 1, input::DIMENSION_MAX_MM)?;
+    }
+    if let Some(v) = patch.width_mm {
+        dims.width_mm = input::optional_bounded("width_mm", v, 1, input::DIMENSION_MAX_MM)?;
+    }
+    if let Some(v) = patch.height_mm {
+        dims.height_mm = input::optional_bounded("height_mm", v, 1, input::DIMENSION_MAX_MM)?;
+    }
+    if let Some(v) = patch.weight_g {
+        product.weight_g = input::optional_bounded("weight_g", v, 1, input::WEIGHT_MAX_G)?;
+    }
+    if let Some(price) = patch.price_minor {
+        product.price = input::price(price, Some(product.price.currency.code()))?;
+    }
+    if let Some(stock) = patch.stock {
+        product.stock = input::bounded("stock", stock, 0, input::STOCK_MAX)?;
+    }
+    if let Some(days) = patch.lead_time_days {
+        product.lead_time_days = input::lead_time(days)?;
+    }
+    if let Some(status) = patch.status {
+        product.status = status;
+    }
+    if let Some(photos) = patch.photos {
+        product.photos = input::photos(photos)?;
+    }
+    Ok(())
+}
+
+fn summary(
+    row: listing::Row,
+    crafts: &[Craft],
+    artisans: &std::collections::HashMap<uuid::Uuid, crate::model::ArtisanRef>,
+) -> Result<ProductSummary, CatalogError> {
+    let craft = crafts
+        .iter()
+        .find(|c| c.id.into_uuid() == row.craft_id)
+        .map(|c| c.slug.clone())
+        .ok_or_else(|| CatalogError::Corrupt(format!("product {} has an unknown craft", row.id)))?;
+    let artisan = artisans
+        .get(&row.artisan_id)
+        .cloned()
+        .ok_or_else(|| CatalogError::Corrupt(format!("product {} has no artisan", row.id)))?;
+    let photos: Vec<String> = store::from_json("products.photos", &row.photos)?;
+    let currency = souk_kernel::Currency::parse(&row.currency)
+        .ok_or_else(|| CatalogError::Corrupt(format!("products.currency: {}", row.currency)))?;
+    Ok(ProductSummary {
+        id: ProductId::from_uuid(row.id),
+        artisan,
+        craft,
+        title: store::from_json::<LocalizedText>("products.title", &row.title)?,
+        default_lang: store::lang("products.default_lang", &row.default_lang)?,
+        price: souk_kernel::Money {
+            amount_minor: row.price_minor,
+            currency,
+        },
+        stock: store::to_u32("products.stock", row.stock)?,
+        lead_time_days: row.lead_time_days.and_then(|d| u16::try_from(d).ok()),
+        photo: photos.into_iter().next(),
+        certified_until: row.certified_until,
+    })
+}

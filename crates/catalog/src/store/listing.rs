@@ -1,0 +1,197 @@
+//! The listing query: filters, an optional search, an order, and a keyset position.
+//!
+//! With a search, each query word's candidate terms are looked up in `product_terms`; a product
+//! scores, per word, the best weight x quality among its matching terms, and must match every
+//! word. Keyset pagination (never OFFSET) means a page never skips or repeats an item while
+//! products are being added.
+
+use chrono::{DateTime, Utc};
+use souk_db::{ConnectionTrait, sea_orm::QueryResult};
+use uuid::Uuid;
+
+use super::sql::Sql;
+use crate::{CatalogError, input::Sort, search::query::Candidate};
+
+/// What a listing is filtered on (already checked and resolved to ids).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Filter {
+    pub craft_ids: Option<Vec<Uuid>>,
+    pub artisan: Option<Uuid>,
+    pub certified: Option<bool>,
+    pub price_min: Option<i64>,
+    pub price_max: Option<i64>,
+}
+
+/// Where the previous page ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Position {
+    pub sort: Sort,
+    pub id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<i64>,
+}
+
+/// One row of a listing page.
+pub(crate) struct Row {
+    pub id: Uuid,
+    pub artisan_id: Uuid,
+    pub craft_id: Uuid,
+    pub title: serde_json::Value,
+    pub default_lang: String,
+    pub price_minor: i64,
+    pub currency: String,
+    pub stock: i32,
+    pub lead_time_days: Option<i32>,
+    pub photos: serde_json::Value,
+    pub certified_until: Option<DateTime<Utc>>,
+    pub score: i64,
+}
+
+const COLUMNS: &str = "p.id, p.artisan_id, p.craft_id, p.title, p.default_lang, p.price_minor, \
+    p.currency, p.stock, p.lead_time_days, p.photos, p.certified_until";
+
+pub(crate) async fn page(
+    conn: &impl ConnectionTrait,
+    words: Option<&[Vec<Candidate>]>,
+    filter: &Filter,
+    sort: Sort,
+    after: Option<Position>,
+    limit: u64,
+    now: DateTime<Utc>,
+) -> Result<Vec<Row>, CatalogError> {
+    let mut sql = Sql::new(conn.get_database_backend());
+    match words {
+        Some(words) => {
+            sql.push("SELECT ")
+                .push(COLUMNS)
+                .push(", s.score AS score FROM (");
+            scores(&mut sql, words);
+            sql.push(") s JOIN products p ON p.id = s.product_id WHERE p.status = 'active'");
+        }
+        None => {
+            sql.push("SELECT ")
+                .push(COLUMNS)
+                .push(", CAST(0 AS BIGINT) AS score FROM products p WHERE p.status = 'active'");
+        }
+    }
+    filters(&mut sql, filter, now);
+    if let Some(after) = after {
+        keyset(&mut sql, sort, after)?;
+    }
+    sql.push(match sort {
+        Sort::Relevance => " ORDER BY s.score DESC, p.id ASC",
+        Sort::Newest => " ORDER BY p.id DESC",
+        Sort::PriceAsc => " ORDER BY p.price_minor ASC, p.id ASC",
+        Sort::PriceDesc => " ORDER BY p.price_minor DESC, p.id DESC",
+    });
+    sql.push(" LIMIT ")
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    let rows = conn.query_all_raw(sql.build()).await?;
+    rows.iter().map(read_row).collect()
+}
+
+/// `product_id, score` of the products that match every word.
+fn scores(sql: &mut Sql, words: &[Vec<Candidate>]) {
+    sql.push("SELECT m.product_id AS product_id, CAST(SUM(m.best) AS BIGINT) AS score FROM (");
+    for (i, candidates) in words.iter().enumerate() {
+        if i > 0 {
+            sql.push(" UNION ALL ");
+        }
+        sql.push("SELECT t.product_id AS product_id, MAX(t.weight * CASE t.term");
+        for c in candidates {
+            sql.push(" WHEN ")
+                .bind(c.term.clone())
+                .push(" THEN ")
+                .bind(i32::from(c.quality));
+        }
+        sql.push(" ELSE 0 END) AS best FROM product_terms t WHERE t.term IN ")
+            .bind_list(candidates.iter().map(|c| c.term.clone()))
+            .push(" GROUP BY t.product_id");
+    }
+    let words = i64::try_from(words.len()).unwrap_or(i64::MAX);
+    sql.push(") m GROUP BY m.product_id HAVING COUNT(*) = ")
+        .bind(words);
+}
+
+fn filters(sql: &mut Sql, filter: &Filter, now: DateTime<Utc>) {
+    if let Some(crafts) = &filter.craft_ids {
+        sql.push(" AND p.craft_id IN ")
+            .bind_list(crafts.iter().copied());
+    }
+    if let Some(artisan) = filter.artisan {
+        sql.push(" AND p.artisan_id = ").bind(artisan);
+    }
+    match filter.certified {
+        Some(true) => {
+            sql.push(" AND p.certified_until > ").bind(now);
+        }
+        Some(false) => {
+            sql.push(" AND (p.certified_until IS NULL OR p.certified_until <= ")
+                .bind(now)
+                .push(")");
+        }
+        None => {}
+    }
+    if let Some(min) = filter.price_min {
+        sql.push(" AND p.price_minor >= ").bind(min);
+    }
+    if let Some(max) = filter.price_max {
+        sql.push(" AND p.price_minor <= ").bind(max);
+    }
+}
+
+fn keyset(sql: &mut Sql, sort: Sort, after: Position) -> Result<(), CatalogError> {
+    if after.sort != sort {
+        return Err(CatalogError::InvalidCursor);
+    }
+    match sort {
+        Sort::Newest => {
+            sql.push(" AND p.id < ").bind(after.id);
+        }
+        Sort::PriceAsc | Sort::PriceDesc => {
+            let price = after.price.ok_or(CatalogError::InvalidCursor)?;
+            let (cmp, id_cmp) = if sort == Sort::PriceAsc {
+                (" > ", " > ")
+            } else {
+                (" < ", " < ")
+            };
+            sql.push(" AND (p.price_minor").push(cmp).bind(price);
+            sql.push(" OR (p.price_minor = ")
+                .bind(price)
+                .push(" AND p.id")
+                .push(id_cmp)
+                .bind(after.id)
+                .push("))");
+        }
+        Sort::Relevance => {
+            let score = after.score.ok_or(CatalogError::InvalidCursor)?;
+            sql.push(" AND (s.score < ").bind(score);
+            sql.push(" OR (s.score = ")
+                .bind(score)
+                .push(" AND p.id > ")
+                .bind(after.id)
+                .push("))");
+        }
+    }
+    Ok(())
+}
+
+fn read_row(row: &QueryResult) -> Result<Row, CatalogError> {
+    let get_err = |e: souk_db::DbErr| CatalogError::Corrupt(format!("listing row: {e}"));
+    Ok(Row {
+        id: row.try_get("", "id").map_err(get_err)?,
+        artisan_id: row.try_get("", "artisan_id").map_err(get_err)?,
+        craft_id: row.try_get("", "craft_id").map_err(get_err)?,
+        title: row.try_get("", "title").map_err(get_err)?,
+        default_lang: row.try_get("", "default_lang").map_err(get_err)?,
+        price_minor: row.try_get("", "price_minor").map_err(get_err)?,
+        currency: row.try_get("", "currency").map_err(get_err)?,
+        stock: row.try_get("", "stock").map_err(get_err)?,
+        lead_time_days: row.try_get("", "lead_time_days").map_err(get_err)?,
+        photos: row.try_get("", "photos").map_err(get_err)?,
+        certified_until: row.try_get("", "certified_until").map_err(get_err)?,
+        score: row.try_get("", "score").map_err(get_err)?,
+    })
+}

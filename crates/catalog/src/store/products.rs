@@ -1,0 +1,163 @@
+//! Products.
+
+use souk_db::{
+    ConnectionTrait, DbErr,
+    entities::products,
+    sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set},
+};
+use souk_kernel::{AccountId, Currency, Money, ProductId};
+
+use super::{artisans, from_json, lang, to_i32, to_json, to_u32};
+use crate::{
+    CatalogError,
+    model::{Craft, Dimensions, Product, ProductStatus},
+};
+
+/// A product with its maker and craft, or `None`.
+pub(crate) async fn get(
+    conn: &impl ConnectionTrait,
+    id: ProductId,
+    crafts: &[Craft],
+) -> Result<Option<Product>, CatalogError> {
+    let Some(row) = products::Entity::find_by_id(id.into_uuid())
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let artisan_id = row.artisan_id.into();
+    let (artisan_row, artisan) = artisans::row(conn, artisan_id)
+        .await?
+        .ok_or_else(|| CatalogError::Corrupt(format!("product {id} has no artisan")))?;
+    let craft = crafts
+        .iter()
+        .find(|c| c.id.into_uuid() == row.craft_id)
+        .map(|c| c.slug.clone())
+        .ok_or_else(|| CatalogError::Corrupt(format!("product {id} has an unknown craft")))?;
+    let opt_u32 = |column: &str, v: Option<i32>| v.map(|v| to_u32(column, v)).transpose();
+    Ok(Some(Product {
+        id,
+        artisan,
+        artisan_account: artisan_row.account_id.map(AccountId::from_uuid),
+        listed_by: row.listed_by.map(AccountId::from_uuid),
+        craft,
+        title: from_json("products.title", &row.title)?,
+        description: from_json("products.description", &row.description)?,
+        default_lang: lang("products.default_lang", &row.default_lang)?,
+        materials: from_json("products.materials", &row.materials)?,
+        dimensions: Dimensions {
+            length_mm: opt_u32("products.length_mm", row.length_mm)?,
+            width_mm: opt_u32("products.width_mm", row.width_mm)?,
+            height_mm: opt_u32("products.height_mm", row.height_mm)?,
+        },
+        weight_g: opt_u32("products.weight_g", row.weight_g)?,
+        price: price(&row)?,
+        stock: to_u32("products.stock", row.stock)?,
+        lead_time_days: row
+            .lead_time_days
+            .map(|d| {
+                u16::try_from(d).map_err(|_| CatalogError::Corrupt(format!("lead_time_days {d}")))
+            })
+            .transpose()?,
+        status: ProductStatus::parse(&row.status)
+            .ok_or_else(|| CatalogError::Corrupt(format!("products.status: {}", row.status)))?,
+        photos: from_json("products.photos", &row.photos)?,
+        certified_until: row.certified_until,
+        version: row.version,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    }))
+}
+
+pub(crate) fn price(row: &products::Model) -> Result<Money, CatalogError> {
+    let currency = Currency::parse(&row.currency)
+        .ok_or_else(|| CatalogError::Corrupt(format!("products.currency: {}", row.currency)))?;
+    Ok(Money {
+        amount_minor: row.price_minor,
+        currency,
+    })
+}
+
+fn active_model(product: &Product, craft: souk_kernel::CraftId) -> products::ActiveModel {
+    let dims = product.dimensions;
+    products::ActiveModel {
+        id: Set(product.id.into_uuid()),
+        artisan_id: Set(product.artisan.id.into_uuid()),
+        listed_by: Set(product.listed_by.map(AccountId::into_uuid)),
+        craft_id: Set(craft.into_uuid()),
+        title: Set(to_json(&product.title)),
+        description: Set(to_json(&product.description)),
+        default_lang: Set(product.default_lang.code().to_owned()),
+        materials: Set(to_json(&product.materials)),
+        length_mm: Set(dims.length_mm.map(to_i32)),
+        width_mm: Set(dims.width_mm.map(to_i32)),
+        height_mm: Set(dims.height_mm.map(to_i32)),
+        weight_g: Set(product.weight_g.map(to_i32)),
+        price_minor: Set(product.price.amount_minor),
+        currency: Set(product.price.currency.code().to_owned()),
+        stock: Set(to_i32(product.stock)),
+        lead_time_days: Set(product.lead_time_days.map(i32::from)),
+        status: Set(product.status.as_str().to_owned()),
+        photos: Set(to_json(&product.photos)),
+        certified_until: Set(product.certified_until),
+        version: Set(product.version),
+        created_at: Set(product.created_at),
+        updated_at: Set(product.updated_at),
+    }
+}
+
+pub(crate) async fn insert(
+    conn: &impl ConnectionTrait,
+    product: &Product,
+    craft: souk_kernel::CraftId,
+) -> Result<(), DbErr> {
+    products::Entity::insert(active_model(product, craft))
+        .exec_without_returning(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Many products in one statement per chunk (bulk import).
+pub(crate) async fn insert_many(
+    conn: &impl ConnectionTrait,
+    products: &[(Product, souk_kernel::CraftId)],
+) -> Result<(), DbErr> {
+    // 24 columns a row: 1,000 rows stay under every backend's bound-parameter limit.
+    for chunk in products.chunks(1_000) {
+        let rows = chunk.iter().map(|(p, craft)| active_model(p, *craft));
+        products::Entity::insert_many(rows)
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Writes `product` over the row if the row is still at `base_version`; false if it moved on.
+pub(crate) async fn update_if_version(
+    conn: &impl ConnectionTrait,
+    product: &Product,
+    craft: souk_kernel::CraftId,
+    base_version: i32,
+) -> Result<bool, DbErr> {
+    let mut model = active_model(product, craft);
+    model.id = souk_db::sea_orm::ActiveValue::NotSet;
+    model.created_at = souk_db::sea_orm::ActiveValue::NotSet;
+    let result = products::Entity::update_many()
+        .set(model)
+        .filter(products::Column::Id.eq(product.id.into_uuid()))
+        .filter(products::Column::Version.eq(base_version))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// The current version of a product.
+pub(crate) async fn version(
+    conn: &impl ConnectionTrait,
+    id: ProductId,
+) -> Result<Option<i32>, DbErr> {
+    Ok(products::Entity::find_by_id(id.into_uuid())
+        .one(conn)
+        .await?
+        .map(|r| r.version))
+}

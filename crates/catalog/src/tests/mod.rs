@@ -1,0 +1,6 @@
+//! The catalog service against real databases: every test runs on SQLite and on PostgreSQL.
+
+mod fixture;
+mod pagination;
+mod products;
+mod search;
