@@ -1,1 +1,311 @@
-//! souk-api-tests
+//! Starting the real gateway for black-box tests: on a random port, against a fresh database,
+//! with the in-process cache (SQLite) or a real Redis (PostgreSQL), several replicas if asked.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use figment::providers::Serialized;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use souk_cache::Cache;
+use souk_catalog::{Catalog, CatalogSettings};
+use souk_gateway::{App, Settings, Sources};
+use souk_testkit::TestDb;
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+
+/// Runs a test once per backing: SQLite with the in-process cache, and PostgreSQL with Redis.
+/// The body gets an [`Env`] named by the first argument.
+#[macro_export]
+macro_rules! app_test {
+    ($(#[$meta:meta])* async fn $name:ident($env:ident) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite_and_in_process_cache() {
+                let $env = $crate::Env::sqlite().await;
+                $body
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres_and_redis() {
+                let Some($env) = $crate::Env::postgres_and_redis().await else { return };
+                $body
+            }
+        }
+    };
+}
+
+/// The services a test's gateways share: one database, and Redis or not.
+pub struct Env {
+    pub db: TestDb,
+    pub redis_url: Option<String>,
+    /// A cache namespace of this test's own, so tests sharing one Redis never meet.
+    pub namespace: String,
+    data_dir: tempfile::TempDir,
+}
+
+impl Env {
+    pub async fn sqlite() -> Env {
+        Self::with(TestDb::sqlite().await, None).await
+    }
+
+    /// PostgreSQL and the shared Redis; `None` (skipped) when either is missing outside CI.
+    pub async fn postgres_and_redis() -> Option<Env> {
+        let redis = souk_testkit::redis_url().await?;
+        let db = TestDb::postgres().await?;
+        Some(Self::with(db, Some(redis)).await)
+    }
+
+    /// A database on either backend with a given Redis (a private server, say).
+    pub async fn with(db: TestDb, redis_url: Option<String>) -> Env {
+        let env = Env {
+            db,
+            redis_url,
+            namespace: format!("test-{:016x}", fastrand::u64(..)),
+            data_dir: tempfile::tempdir().unwrap_or_else(|e| panic!("temporary directory: {e}")),
+        };
+        // The crafts taxonomy; products are each test's own.
+        let cache = Cache::in_process("seed", Duration::from_secs(1), 1 << 20);
+        let catalog = Catalog::new(env.db.conn.clone(), cache, CatalogSettings::default());
+        souk_demo::seed_crafts(&catalog)
+            .await
+            .unwrap_or_else(|e| panic!("seed crafts: {e}"));
+        env
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.db.backend == souk_db::Backend::Postgres
+    }
+
+    /// The settings a gateway of this environment runs with, changed by `tweak`.
+    pub fn settings(&self, tweak: impl FnOnce(figment::Figment) -> figment::Figment) -> Settings {
+        let sources = Sources {
+            config_dir: Some(config_dir()),
+            env: Some("test".into()),
+            ..Sources::default()
+        };
+        let figment = Settings::figment(&sources).unwrap_or_else(|e| panic!("{e}"));
+        let figment = figment
+            .merge(Serialized::default("listen", "127.0.0.1:0"))
+            .merge(Serialized::default("data_dir", self.data_dir.path()))
+            .merge(Serialized::default("database.url", &self.db.url))
+            .merge(Serialized::default("database.migrate_on_start", "never"))
+            .merge(Serialized::default(
+                "cache.redis_url",
+                self.redis_url.clone().unwrap_or_default(),
+            ))
+            .merge(Serialized::default("cache.namespace", &self.namespace))
+            .merge(Serialized::default("demo.seed_on_first_run", false));
+        Settings::extract(tweak(figment)).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A gateway on a random port.
+    pub async fn spawn(&self) -> TestApp {
+        self.spawn_with(|f| f).await
+    }
+
+    pub async fn spawn_with(
+        &self,
+        tweak: impl FnOnce(figment::Figment) -> figment::Figment,
+    ) -> TestApp {
+        TestApp::start(&self.settings(tweak)).await
+    }
+}
+
+/// The repository's config folder.
+pub fn config_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../config"))
+}
+
+/// A running gateway.
+pub struct TestApp {
+    pub address: SocketAddr,
+    pub client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl TestApp {
+    pub async fn start(settings: &Settings) -> TestApp {
+        let app = App::build(settings)
+            .await
+            .unwrap_or_else(|e| panic!("gateway did not build: {e}"));
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .unwrap_or_else(|e| panic!("bind: {e}"));
+        let address = listener
+            .local_addr()
+            .unwrap_or_else(|e| panic!("address: {e}"));
+        let (tx, rx) = oneshot::channel();
+        let task = tokio::spawn(async move {
+            let shutdown = async {
+                let _ = rx.await;
+            };
+            if let Err(e) = app.serve(listener, shutdown).await {
+                panic!("gateway stopped: {e}");
+            }
+        });
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap_or_else(|e| panic!("client: {e}"));
+        TestApp {
+            address,
+            client,
+            shutdown: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.address, path)
+    }
+
+    /// Sends a request and returns the status, headers and JSON body (`Null` if none or not JSON).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        Reply::read(
+            request
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{path}: {e}")),
+        )
+        .await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.call(Method::GET, path, None, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.call(Method::PATCH, path, token, Some(body)).await
+    }
+
+    /// Signs up an artisan (making pottery in Fès) and signs them in; returns the token and
+    /// their artisan id.
+    pub async fn artisan(&self, email: &str) -> (String, String) {
+        let signed_up = self
+            .post(
+                "/v1/auth/register",
+                None,
+                json!({
+                    "email": email,
+                    "password": "a long passphrase",
+                    "display_name": "Hassan",
+                    "role": "artisan",
+                    "artisan": {"name": {"ar": "حسن بناني", "fr": "Hassan Bennani"}, "commune": "Fès", "crafts": ["pottery"]}
+                }),
+            )
+            .await;
+        assert_eq!(signed_up.status, StatusCode::CREATED, "{}", signed_up.body);
+        let artisan_id = signed_up.body["artisan_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        (self.login(email).await, artisan_id)
+    }
+
+    pub async fn buyer(&self, email: &str) -> String {
+        let body = json!({"email": email, "password": "a long passphrase", "display_name": "Buyer", "role": "buyer"});
+        let signed_up = self.post("/v1/auth/register", None, body).await;
+        assert_eq!(signed_up.status, StatusCode::CREATED, "{}", signed_up.body);
+        self.login(email).await
+    }
+
+    pub async fn login(&self, email: &str) -> String {
+        let reply = self
+            .post(
+                "/v1/auth/login",
+                None,
+                json!({"email": email, "password": "a long passphrase"}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        reply.body["token"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Lists a product and returns its id.
+    pub async fn product(&self, token: &str, body: Value) -> String {
+        let reply = self.post("/v1/products", Some(token), body).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body["id"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Stops the gateway and waits for it to finish.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// What came back.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub async fn read(response: reqwest::Response) -> Reply {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.unwrap_or_default();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    /// Asserts a problem report with this status and code.
+    pub fn assert_problem(&self, status: StatusCode, code: &str) {
+        assert_eq!(self.status, status, "{}", self.body);
+        assert_eq!(
+            self.header("content-type"),
+            "application/problem+json",
+            "{}",
+            self.body
+        );
+        assert_eq!(self.body["code"], code, "{}", self.body);
+        assert_eq!(self.body["status"], status.as_u16());
+    }
+}

@@ -1,1 +1,15 @@
-//! souk-gateway
+//! The HTTP gateway of Souk: configuration, the axum application, and the `souk` command.
+//! It knows the services of the domain crates and nothing of SQL.
+
+pub mod app;
+pub mod config;
+mod dto;
+pub mod error;
+mod extract;
+mod openapi;
+mod routes;
+pub mod state;
+pub mod telemetry;
+
+pub use app::{App, StartError};
+pub use config::{Settings, Sources};

@@ -1,0 +1,240 @@
+//! Assembling the application: storage, cache, services, and the router with its middleware.
+
+use std::{any::Any, future::Future, net::SocketAddr, sync::Arc, time::Duration};
+
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, Request, State},
+    http::StatusCode,
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+};
+use souk_auth::{AuthService, AuthSettings, PasswordParams};
+use souk_cache::{Cache, RedisBackend, RedisOptions};
+use souk_catalog::{Catalog, CatalogSettings};
+use souk_db::{Backend, DatabaseConnection, DbOptions};
+use tokio::net::TcpListener;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    request_id::{PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::{DefaultOnResponse, TraceLayer},
+};
+use tracing::Level;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::{
+    config::{MigrateOnStart, Settings},
+    error::ApiError,
+    openapi::ApiDoc,
+    routes,
+    state::{AppState, Health, HttpPolicy},
+    telemetry::{self, MakeUuidV7, Metrics},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Db(#[from] souk_db::DbError),
+    #[error("cannot read the database: {0}")]
+    Query(String),
+    #[error("cache: {0}")]
+    Cache(#[from] souk_cache::CacheError),
+    #[error("accounts: {0}")]
+    Auth(#[from] souk_auth::AuthError),
+    #[error("the database has migrations pending ({0}): run `souk migrate` first")]
+    PendingMigrations(String),
+    #[error("demo data: {0}")]
+    Seed(String),
+}
+
+/// A built application, ready to serve.
+pub struct App {
+    pub router: Router,
+    pub state: AppState,
+}
+
+/// Opens the database the settings name (the SQLite default when none is configured).
+pub async fn open_database(settings: &Settings) -> Result<DatabaseConnection, StartError> {
+    let mut options = DbOptions::new(settings.database_url());
+    options.max_connections = settings.database.max_connections;
+    options.acquire_timeout = Duration::from_millis(settings.database.acquire_timeout_ms);
+    Ok(souk_db::connect(&options).await?)
+}
+
+fn backend(settings: &Settings) -> Backend {
+    Backend::of_url(&settings.database_url()).unwrap_or(Backend::Sqlite)
+}
+
+/// Applies or checks migrations as `database.migrate_on_start` says.
+async fn prepare_schema(db: &DatabaseConnection, settings: &Settings) -> Result<(), StartError> {
+    let migrate = match settings.database.migrate_on_start {
+        MigrateOnStart::Always => true,
+        MigrateOnStart::Never => false,
+        MigrateOnStart::Auto => backend(settings) == Backend::Sqlite,
+    };
+    if migrate {
+        souk_db::migrate_up(db).await?;
+        return Ok(());
+    }
+    let pending = souk_db::pending_migrations(db).await?;
+    if pending.is_empty() {
+        Ok(())
+    } else {
+        Err(StartError::PendingMigrations(pending.join(", ")))
+    }
+}
+
+/// The cache the settings name: Redis when a URL is configured, else in-process.
+pub fn open_cache(settings: &Settings) -> Result<Cache, StartError> {
+    let c = &settings.cache;
+    let ttl = Duration::from_secs(c.ttl_seconds);
+    match settings.redis_url() {
+        Some(url) => {
+            let options = RedisOptions {
+                op_timeout: Duration::from_millis(c.op_timeout_ms),
+                retry_after: Duration::from_millis(c.retry_after_ms),
+            };
+            Ok(Cache::new(
+                Arc::new(RedisBackend::new(url, options)?),
+                &c.namespace,
+                ttl,
+            ))
+        }
+        None => Ok(Cache::in_process(
+            &c.namespace,
+            ttl,
+            c.max_memory_mb.saturating_mul(1 << 20),
+        )),
+    }
+}
+
+pub fn auth_settings(settings: &Settings) -> AuthSettings {
+    let a = &settings.auth;
+    AuthSettings {
+        token_ttl: Duration::from_secs(a.token_ttl_hours.saturating_mul(3600)),
+        login_limit_per_account: a.login_limit_per_account,
+        login_limit_per_address: a.login_limit_per_address,
+        login_window: Duration::from_secs(a.login_window_seconds),
+        password: PasswordParams {
+            memory_kib: a.argon2_memory_kib,
+            iterations: a.argon2_iterations,
+            parallelism: a.argon2_parallelism,
+        },
+    }
+}
+
+impl App {
+    /// Opens storage, prepares the schema, seeds the demo on a first SQLite run, and builds the
+    /// router.
+    pub async fn build(settings: &Settings) -> Result<App, StartError> {
+        let db = open_database(settings).await?;
+        prepare_schema(&db, settings).await?;
+        let cache = open_cache(settings)?;
+        let catalog = Catalog::new(
+            db.clone(),
+            cache.clone(),
+            CatalogSettings {
+                page_size: settings.catalog.page_size,
+            },
+        );
+        let auth = AuthService::new(db.clone(), cache.clone(), auth_settings(settings))?;
+        if settings.demo.seed_on_first_run && backend(settings) == Backend::Sqlite {
+            let report = souk_demo::seed_demo(&catalog)
+                .await
+                .map_err(|e| StartError::Seed(e.to_string()))?;
+            if report.products > 0 {
+                tracing::info!(
+                    products = report.products,
+                    artisans = report.artisans,
+                    "demo catalog seeded"
+                );
+            }
+        }
+        let state = AppState {
+            catalog,
+            auth,
+            health: Health {
+                db,
+                cache: cache.clone(),
+            },
+            metrics: Arc::new(Metrics::new(cache.stats().clone())),
+            http: HttpPolicy {
+                default_lang: settings.catalog.default_lang,
+                trust_forwarded_for: settings.http.trust_forwarded_for,
+            },
+        };
+        let router = router(state.clone(), settings);
+        Ok(App { router, state })
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// The router: documented API routes, the OpenAPI document and docs page, and the middleware
+/// every request passes (request id, trace, panic guard, body limit, timeout, metrics).
+pub fn router(state: AppState, settings: &Settings) -> Router {
+    let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(routes::api())
+        .split_for_parts();
+    let timeout = Duration::from_millis(settings.http.request_timeout_ms);
+    api.merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        .fallback(route_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.metrics.clone(), telemetry::track))
+        .layer(middleware::from_fn_with_state(timeout, time_limit))
+        .layer(DefaultBodyLimit::max(settings.http.body_limit_bytes))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request| {
+                    let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
+                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeUuidV7))
+        .with_state(state)
+}
+
+async fn route_not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "No such route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "Method not allowed on this route",
+    )
+}
+
+async fn time_limit(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "request_timeout",
+            "The request took too long",
+        )
+        .into_response(),
+    }
+}
+
+fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
+    ApiError::internal(&"a handler panicked").into_response()
+}

@@ -1,0 +1,347 @@
+//! Configuration: the built-in defaults (`config/default.toml`), the same file on disk if
+//! present, `config/<SOUK_ENV>.toml`, then the environment (`DATABASE_URL`, `REDIS_URL`, then
+//! `SOUK_...`, with `__` between section and key), then command-line flags. Unknown keys and bad
+//! values stop start-up with a message naming the key.
+
+use std::{
+    fmt,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use serde::{Deserialize, Serialize};
+use souk_kernel::Lang;
+
+const DEFAULTS: &str = include_str!("../../../config/default.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Parse(String),
+    #[error("configuration: {key}: {message}")]
+    Invalid { key: &'static str, message: String },
+    #[error("configuration: SOUK_ENV={env} but {path} does not exist")]
+    MissingEnvFile { env: String, path: String },
+}
+
+impl From<figment::Error> for ConfigError {
+    fn from(err: figment::Error) -> Self {
+        // One line per problem: figment names the key and where its value came from.
+        let messages: Vec<String> = err.into_iter().map(|e| e.to_string()).collect();
+        ConfigError::Parse(messages.join("; "))
+    }
+}
+
+/// A value that must never reach a log: it prints as `[redacted]`.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.trim().is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.is_empty() {
+            "\"\""
+        } else {
+            "[redacted]"
+        })
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database: DatabaseSettings,
+    pub cache: CacheSettings,
+    pub auth: AuthConfig,
+    pub catalog: CatalogConfig,
+    pub http: HttpSettings,
+    pub log: LogSettings,
+    pub demo: DemoSettings,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MigrateOnStart {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: Secret,
+    pub max_connections: u32,
+    pub acquire_timeout_ms: u64,
+    pub migrate_on_start: MigrateOnStart,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSettings {
+    pub redis_url: Secret,
+    pub namespace: String,
+    pub ttl_seconds: u64,
+    pub max_memory_mb: u64,
+    pub op_timeout_ms: u64,
+    pub retry_after_ms: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    pub token_ttl_hours: u64,
+    pub login_limit_per_account: u64,
+    pub login_limit_per_address: u64,
+    pub login_window_seconds: u64,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogConfig {
+    pub page_size: u32,
+    pub default_lang: Lang,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    pub request_timeout_ms: u64,
+    pub body_limit_bytes: usize,
+    pub trust_forwarded_for: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoSettings {
+    pub seed_on_first_run: bool,
+}
+
+/// Where configuration comes from, besides the environment.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    /// The folder holding `default.toml` and `<env>.toml` (default `./config`).
+    pub config_dir: Option<PathBuf>,
+    /// The environment name (default: `SOUK_ENV`).
+    pub env: Option<String>,
+    /// `--listen` from the command line.
+    pub listen: Option<SocketAddr>,
+    /// `--data-dir` from the command line.
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Loads the settings from every source, in order of precedence.
+    pub fn load(sources: &Sources) -> Result<Settings, ConfigError> {
+        Self::extract(Self::figment(sources)?)
+    }
+
+    /// The merged sources, before extraction; tests merge their own values on top.
+    pub fn figment(sources: &Sources) -> Result<Figment, ConfigError> {
+        let dir = sources
+            .config_dir
+            .clone()
+            .or_else(|| std::env::var_os("SOUK_CONFIG_DIR").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("config"));
+        let mut figment = Figment::new().merge(Toml::string(DEFAULTS));
+        let on_disk = dir.join("default.toml");
+        if on_disk.is_file() {
+            figment = figment.merge(Toml::file(on_disk));
+        }
+        let env = sources
+            .env
+            .clone()
+            .or_else(|| std::env::var("SOUK_ENV").ok())
+            .filter(|e| !e.is_empty());
+        if let Some(env) = env {
+            let file = env_file(&dir, &env)?;
+            figment = figment.merge(Toml::file(file));
+        }
+        figment = figment
+            .merge(
+                Env::raw()
+                    .only(&["DATABASE_URL"])
+                    .map(|_| "database.url".into()),
+            )
+            .merge(
+                Env::raw()
+                    .only(&["REDIS_URL"])
+                    .map(|_| "cache.redis_url".into()),
+            )
+            .merge(
+                Env::prefixed("SOUK_")
+                    .ignore(&["ENV", "CONFIG_DIR"])
+                    .split("__"),
+            );
+        if let Some(listen) = sources.listen {
+            figment = figment.merge(Serialized::default("listen", listen));
+        }
+        if let Some(dir) = &sources.data_dir {
+            figment = figment.merge(Serialized::default("data_dir", dir));
+        }
+        Ok(figment)
+    }
+
+    pub fn extract(figment: Figment) -> Result<Settings, ConfigError> {
+        let settings: Settings = figment.extract()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &'static str, message: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                message: message.into(),
+            })
+        };
+        let db = self.database.url.expose().trim();
+        if !db.is_empty() && souk_db::Backend::of_url(db).is_none() {
+            return invalid(
+                "database.url",
+                "must start with postgres://, postgresql:// or sqlite:",
+            );
+        }
+        if !(1..=1_000).contains(&self.database.max_connections) {
+            return invalid("database.max_connections", "must be between 1 and 1000");
+        }
+        if self.database.acquire_timeout_ms == 0 {
+            return invalid("database.acquire_timeout_ms", "must be above 0");
+        }
+        let redis = self.cache.redis_url.expose().trim();
+        let redis_scheme = redis.starts_with("redis://") || redis.starts_with("rediss://");
+        if !redis.is_empty() && !redis_scheme {
+            return invalid("cache.redis_url", "must start with redis:// or rediss://");
+        }
+        let ns = &self.cache.namespace;
+        if ns.is_empty()
+            || ns.len() > 64
+            || !ns
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            return invalid(
+                "cache.namespace",
+                "1 to 64 letters, digits, '-', '_' or '.'",
+            );
+        }
+        if self.cache.ttl_seconds == 0 {
+            return invalid("cache.ttl_seconds", "must be above 0");
+        }
+        if self.cache.op_timeout_ms == 0 {
+            return invalid("cache.op_timeout_ms", "must be above 0");
+        }
+        if self.auth.token_ttl_hours == 0 {
+            return invalid("auth.token_ttl_hours", "must be above 0");
+        }
+        if self.auth.login_limit_per_account == 0 || self.auth.login_limit_per_address == 0 {
+            return invalid(
+                "auth.login_limit_per_account",
+                "login limits must be above 0",
+            );
+        }
+        if self.auth.login_window_seconds == 0 {
+            return invalid("auth.login_window_seconds", "must be above 0");
+        }
+        if self.auth.argon2_memory_kib < 8 * self.auth.argon2_parallelism.max(1)
+            || self.auth.argon2_iterations == 0
+        {
+            return invalid(
+                "auth.argon2_memory_kib",
+                "Argon2 needs at least 8 KiB per lane and 1 pass",
+            );
+        }
+        if !(1..=100).contains(&self.catalog.page_size) {
+            return invalid("catalog.page_size", "must be between 1 and 100");
+        }
+        if self.http.request_timeout_ms == 0 {
+            return invalid("http.request_timeout_ms", "must be above 0");
+        }
+        if !(1_024..=16 * 1024 * 1024).contains(&self.http.body_limit_bytes) {
+            return invalid("http.body_limit_bytes", "must be between 1 KiB and 16 MiB");
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            return invalid(
+                "log.level",
+                "is not a tracing filter (try \"info\" or \"warn\")",
+            );
+        }
+        Ok(())
+    }
+
+    /// The database URL: the configured one, or the SQLite file in the data folder.
+    pub fn database_url(&self) -> String {
+        let url = self.database.url.expose().trim();
+        if url.is_empty() {
+            souk_db::DbOptions::sqlite_file(&self.data_dir.join("souk.db"))
+        } else {
+            url.to_owned()
+        }
+    }
+
+    pub fn redis_url(&self) -> Option<&str> {
+        let url = self.cache.redis_url.expose().trim();
+        (!url.is_empty()).then_some(url)
+    }
+}
+
+fn env_file(dir: &Path, env: &str) -> Result<PathBuf, ConfigError> {
+    if env.is_empty()
+        || !env
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(ConfigError::Invalid {
+            key: "SOUK_ENV",
+            message: "letters, digits, '-' and '_' only".into(),
+        });
+    }
+    let file = dir.join(format!("{env}.toml"));
+    if !file.is_file() {
+        return Err(ConfigError::MissingEnvFile {
+            env: env.into(),
+            path: file.display().to_string(),
+        });
+    }
+    Ok(file)
+}
+
+#[cfg(test)]
+mod tests;

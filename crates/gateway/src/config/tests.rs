@@ -1,0 +1,140 @@
+//! Configuration loading: precedence, and errors that name the key.
+#![expect(
+    clippy::result_large_err,
+    reason = "figment's Jail closures return figment's own error type"
+)]
+
+use figment::Jail;
+
+use super::*;
+
+fn load_in(jail: &Jail) -> Result<Settings, ConfigError> {
+    Settings::load(&Sources {
+        config_dir: Some(jail.directory().join("config")),
+        ..Sources::default()
+    })
+}
+
+#[test]
+fn the_built_in_defaults_need_no_file_and_no_environment() {
+    Jail::expect_with(|jail| {
+        let settings = load_in(jail).map_err(|e| e.to_string())?;
+        assert_eq!(settings.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(settings.data_dir, PathBuf::from("./data"));
+        assert!(
+            settings
+                .database_url()
+                .starts_with("sqlite://./data/souk.db")
+        );
+        assert_eq!(settings.redis_url(), None);
+        Ok(())
+    });
+}
+
+#[test]
+fn the_environment_overrides_files_and_flags_override_the_environment() {
+    Jail::expect_with(|jail| {
+        jail.create_dir("config")?;
+        jail.create_file("config/staging.toml", "[cache]\nttl_seconds = 42\n")?;
+        jail.set_env("SOUK_ENV", "staging");
+        jail.set_env("SOUK_LISTEN", "0.0.0.0:9000");
+        jail.set_env("SOUK_CATALOG__PAGE_SIZE", "12");
+        jail.set_env("DATABASE_URL", "postgres://u:secret@db/souk");
+        jail.set_env("REDIS_URL", "redis://cache:6379");
+        let settings = load_in(jail).map_err(|e| e.to_string())?;
+        assert_eq!(settings.cache.ttl_seconds, 42);
+        assert_eq!(settings.listen.to_string(), "0.0.0.0:9000");
+        assert_eq!(settings.catalog.page_size, 12);
+        assert_eq!(settings.database_url(), "postgres://u:secret@db/souk");
+        assert_eq!(settings.redis_url(), Some("redis://cache:6379"));
+        // Secrets never print.
+        assert!(!format!("{settings:?}").contains("secret"));
+
+        let flags = Sources {
+            config_dir: Some(jail.directory().join("config")),
+            listen: "127.0.0.1:7000".parse().ok(),
+            data_dir: Some("/srv/souk".into()),
+            ..Sources::default()
+        };
+        let settings = Settings::load(&flags).map_err(|e| e.to_string())?;
+        assert_eq!(settings.listen.to_string(), "127.0.0.1:7000");
+        assert_eq!(settings.data_dir, PathBuf::from("/srv/souk"));
+        Ok(())
+    });
+}
+
+#[test]
+fn a_bad_value_names_its_key() {
+    Jail::expect_with(|jail| {
+        jail.set_env("SOUK_DATABASE__MAX_CONNECTIONS", "lots");
+        let err = load_in(jail)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("database.max_connections"), "{err}");
+        Ok(())
+    });
+    Jail::expect_with(|jail| {
+        jail.set_env("SOUK_LISTEN", "not an address");
+        let err = load_in(jail)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("listen"), "{err}");
+        Ok(())
+    });
+    Jail::expect_with(|jail| {
+        jail.set_env("DATABASE_URL", "mysql://x/y");
+        let err = load_in(jail)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("database.url"), "{err}");
+        Ok(())
+    });
+    Jail::expect_with(|jail| {
+        jail.set_env("SOUK_CATALOG__PAGE_SIZE", "0");
+        let err = load_in(jail)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("catalog.page_size"), "{err}");
+        Ok(())
+    });
+}
+
+#[test]
+fn an_unknown_key_is_refused_with_its_name() {
+    Jail::expect_with(|jail| {
+        jail.create_dir("config")?;
+        jail.create_file("config/default.toml", "[cache]\nttl_secs = 5\n")?;
+        let err = load_in(jail)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("ttl_secs"), "{err}");
+        Ok(())
+    });
+    Jail::expect_with(|jail| {
+        jail.set_env("SOUK_DATABSE__URL", "postgres://x/y");
+        let err = load_in(jail)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("databse"), "{err}");
+        Ok(())
+    });
+}
+
+#[test]
+fn a_missing_environment_file_is_an_error() {
+    Jail::expect_with(|jail| {
+        jail.set_env("SOUK_ENV", "nowhere");
+        let err = load_in(jail)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("nowhere.toml"), "{err}");
+        Ok(())
+    });
+}

@@ -1,0 +1,218 @@
+//! The one place errors become HTTP: `application/problem+json` (RFC 9457) with a stable `code`.
+//! A 5xx says nothing of its cause to the client; the cause is logged.
+
+use std::time::Duration;
+
+use axum::{
+    Json,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+use souk_auth::AuthError;
+use souk_catalog::CatalogError;
+use utoipa::ToSchema;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// A problem report, as clients receive it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// `urn:souk:problem:<code>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Stable, machine-readable: clients branch on this.
+    pub code: String,
+    /// Which fields were refused and why (validation problems).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    title: &'static str,
+    detail: Option<String>,
+    errors: Vec<FieldProblem>,
+    retry_after: Option<Duration>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, title: &'static str) -> Self {
+        Self {
+            status,
+            code,
+            title,
+            detail: None,
+            errors: Vec::new(),
+            retry_after: None,
+        }
+    }
+
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    pub fn field(mut self, field: impl Into<String>, message: impl Into<String>) -> Self {
+        self.errors.push(FieldProblem {
+            field: field.into(),
+            message: message.into(),
+        });
+        self
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// A failure of ours: logged with its cause, reported without it.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Something went wrong on our side",
+        )
+    }
+
+    pub fn unavailable(cause: &dyn std::fmt::Display) -> Self {
+        tracing::warn!(error = %cause, "a dependency is unavailable");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "Temporarily unavailable, try again",
+        )
+    }
+
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "The request has invalid fields",
+        )
+        .field(field, message)
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "Not found")
+            .detail(format!("no {what} with this id"))
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Sign in first")
+            .detail("send a valid bearer token in the Authorization header")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let problem = Problem {
+            kind: format!("urn:souk:problem:{}", self.code),
+            title: self.title.to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail,
+            code: self.code.to_owned(),
+            errors: self.errors,
+        };
+        let mut response = (self.status, Json(problem)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Some(after) = self.retry_after {
+            headers.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(after.as_secs().max(1)),
+            );
+        }
+        if self.status == StatusCode::UNAUTHORIZED && self.code == "unauthenticated" {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+fn from_db(err: &souk_db::DbErr) -> ApiError {
+    use souk_db::DbErr;
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => ApiError::unavailable(err),
+        _ => ApiError::internal(err),
+    }
+}
+
+impl From<CatalogError> for ApiError {
+    fn from(err: CatalogError) -> Self {
+        match err {
+            CatalogError::Invalid { field, message } => ApiError::validation(field, message),
+            CatalogError::NotFound(what) => ApiError::not_found(what),
+            CatalogError::Forbidden(why) => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed").detail(why)
+            }
+            CatalogError::VersionConflict { .. } => ApiError::new(
+                StatusCode::CONFLICT,
+                "version_conflict",
+                "Changed since you read it",
+            )
+            .detail(err.to_string()),
+            CatalogError::InvalidCursor => {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_cursor", "Invalid cursor")
+                    .detail(err.to_string())
+            }
+            CatalogError::Account(auth) => auth.into(),
+            CatalogError::Db(db) => from_db(&db),
+            CatalogError::Corrupt(_) => ApiError::internal(&err),
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::Invalid { field, message } => ApiError::validation(field, message),
+            AuthError::EmailTaken => ApiError::new(
+                StatusCode::CONFLICT,
+                "email_taken",
+                "Email already registered",
+            )
+            .detail(err.to_string()),
+            AuthError::RoleNotSelfAssignable => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "role_not_allowed",
+                "Role not available at sign-up",
+            )
+            .detail("agents, certifiers and admins are appointed by an operator"),
+            AuthError::InvalidCredentials => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "Email or password is wrong",
+            ),
+            AuthError::RateLimited { retry_after } => {
+                let mut e = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    "Too many attempts",
+                )
+                .detail(format!("try again in {} s", retry_after.as_secs().max(1)));
+                e.retry_after = Some(retry_after);
+                e
+            }
+            AuthError::Unauthenticated => ApiError::unauthenticated(),
+            AuthError::Db(db) => from_db(&db),
+            AuthError::Hashing(_) => ApiError::internal(&err),
+        }
+    }
+}

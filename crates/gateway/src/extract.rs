@@ -1,0 +1,241 @@
+//! Extractors that turn requests into typed input, and refuse bad input with a problem report
+//! in the same shape as every other error.
+
+use axum::{
+    extract::{
+        ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request,
+        rejection::{JsonRejection, PathRejection, QueryRejection},
+    },
+    http::{StatusCode, header, request::Parts},
+};
+use serde::de::DeserializeOwned;
+use souk_auth::Principal;
+use souk_kernel::{Lang, negotiate_accept_language};
+
+use crate::{error::ApiError, state::AppState};
+
+/// A JSON body; malformed, mistyped or oversized bodies become problem reports.
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(json_rejection(&rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: &JsonRejection) -> ApiError {
+    match rejection {
+        JsonRejection::JsonDataError(e) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            "The body has wrong or missing fields",
+        )
+        .detail(e.body_text()),
+        JsonRejection::JsonSyntaxError(e) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            "The body is not valid JSON",
+        )
+        .detail(e.body_text()),
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send JSON with Content-Type: application/json",
+        ),
+        JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "The body is too large",
+            )
+        }
+        other => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "unreadable_body",
+            "The body could not be read",
+        )
+        .detail(other.body_text()),
+    }
+}
+
+/// Query-string parameters.
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(query_rejection(&rejection)),
+        }
+    }
+}
+
+fn query_rejection(rejection: &QueryRejection) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_query",
+        "The query string is invalid",
+    )
+    .detail(rejection.body_text())
+}
+
+/// Path parameters (ids): a malformed one is a 400, not a 404.
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(ApiPath(value)),
+            Err(rejection) => Err(path_rejection(&rejection)),
+        }
+    }
+}
+
+fn path_rejection(rejection: &PathRejection) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_path",
+        "A path parameter is invalid",
+    )
+    .detail(rejection.body_text())
+}
+
+/// The language to answer in: `lang` in the query, else `Accept-Language`, else the default.
+#[derive(Clone, Copy, Debug)]
+pub struct Language(pub Lang);
+
+impl FromRequestParts<AppState> for Language {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let from_query = parts.uri.query().and_then(|q| {
+            form_urlencoded_pairs(q)
+                .find(|(k, _)| k == "lang")
+                .map(|(_, v)| v)
+        });
+        if let Some(tag) = from_query {
+            return tag.parse::<Lang>().map(Language).map_err(|e| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_query",
+                    "The query string is invalid",
+                )
+                .detail(e.to_string())
+            });
+        }
+        let accepted = parts
+            .headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(negotiate_accept_language);
+        Ok(Language(accepted.unwrap_or(state.http.default_lang)))
+    }
+}
+
+fn form_urlencoded_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .unwrap_or_default()
+        .into_iter()
+}
+
+fn bearer(parts: &Parts) -> Option<Result<&str, ApiError>> {
+    let value = parts.headers.get(header::AUTHORIZATION)?;
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .ok_or_else(ApiError::unauthenticated);
+    Some(token)
+}
+
+/// The signed-in caller; a request without a valid token is refused with 401.
+pub struct Authenticated(pub Principal);
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).ok_or_else(ApiError::unauthenticated)??;
+        Ok(Authenticated(state.auth.authenticate(token).await?))
+    }
+}
+
+/// The caller if they sent a token (an invalid token is still refused, not ignored).
+pub struct MaybeAuthenticated(pub Option<Principal>);
+
+impl FromRequestParts<AppState> for MaybeAuthenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match bearer(parts) {
+            None => Ok(MaybeAuthenticated(None)),
+            Some(token) => Ok(MaybeAuthenticated(Some(
+                state.auth.authenticate(token?).await?,
+            ))),
+        }
+    }
+}
+
+/// The client's address, for per-address limits. Behind a trusted proxy, the first address of
+/// `X-Forwarded-For`.
+pub struct ClientAddr(pub String);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if state.http.trust_forwarded_for
+            && let Some(forwarded) = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .map(str::trim)
+                .filter(|ip| ip.parse::<std::net::IpAddr>().is_ok())
+        {
+            return Ok(ClientAddr(forwarded.to_owned()));
+        }
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
+        Ok(ClientAddr(peer.unwrap_or_else(|| "unknown".into())))
+    }
+}

@@ -1,0 +1,270 @@
+//! `souk`: serve the API (the default), migrate the database, seed demo or benchmark data, or
+//! appoint accounts.
+
+use std::{io::BufRead, net::SocketAddr, path::PathBuf};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use souk_auth::{AuthService, NewAccount, Role};
+use souk_catalog::{Catalog, CatalogSettings};
+use souk_gateway::{App, Settings, Sources, app, telemetry};
+use tokio::net::TcpListener;
+
+#[derive(Parser)]
+#[command(
+    name = "souk",
+    version,
+    about = "The marketplace of certified crafts of Fès-Meknès"
+)]
+struct Cli {
+    /// Address to listen on (default 127.0.0.1:8080; also SOUK_LISTEN).
+    #[arg(long, global = true, value_name = "ADDR")]
+    listen: Option<SocketAddr>,
+    /// Folder for the SQLite database and other files (default ./data; also SOUK_DATA_DIR).
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Folder of default.toml and <SOUK_ENV>.toml (default ./config; also SOUK_CONFIG_DIR).
+    #[arg(long, global = true, value_name = "DIR")]
+    config_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API (what `souk` alone does).
+    Serve,
+    /// Apply migrations (default), roll them back, or list them.
+    Migrate {
+        #[command(subcommand)]
+        action: Option<MigrateAction>,
+    },
+    /// Seed the demo catalog into an empty database, or generate a large catalog.
+    Seed {
+        /// Generate this many products (with artisans for them) instead of the demo catalog.
+        #[arg(long)]
+        products: Option<usize>,
+        /// Random seed of the generator.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Create an account of any role (agents, certifiers and admins cannot sign themselves up).
+    /// The password is read from standard input.
+    CreateAccount {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum MigrateAction {
+    Up,
+    /// Roll back the last migration, or all of them with --all.
+    Down {
+        #[arg(long)]
+        all: bool,
+    },
+    Status,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Buyer,
+    Artisan,
+    Agent,
+    Certifier,
+    Admin,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Buyer => Role::Buyer,
+            RoleArg::Artisan => Role::Artisan,
+            RoleArg::Agent => Role::Agent,
+            RoleArg::Certifier => Role::Certifier,
+            RoleArg::Admin => Role::Admin,
+        }
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("souk: cannot start the runtime: {err}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("souk: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let sources = Sources {
+        config_dir: cli.config_dir,
+        env: None,
+        listen: cli.listen,
+        data_dir: cli.data_dir,
+    };
+    let settings = Settings::load(&sources)?;
+    telemetry::init_logs(&settings.log);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&settings).await,
+        Command::Migrate { action } => {
+            migrate(&settings, action.unwrap_or(MigrateAction::Up)).await
+        }
+        Command::Seed { products, seed } => seed_catalog(&settings, products, seed).await,
+        Command::CreateAccount { email, role, name } => {
+            create_account(&settings, email, role.into(), name).await
+        }
+    }
+}
+
+async fn serve(settings: &Settings) -> anyhow::Result<()> {
+    let app = App::build(settings).await?;
+    let listener = TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, database = ?souk_db::Backend::of_url(&settings.database_url()), cache = app.state.health.cache.backend_kind(), "Souk is listening");
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        eprintln!("Souk is listening on http://{address} (API docs at http://{address}/docs)");
+    }
+    app.serve(listener, shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<()> {
+    let db = app::open_database(settings).await?;
+    match action {
+        MigrateAction::Up => {
+            let pending = souk_db::pending_migrations(&db).await?;
+            souk_db::migrate_up(&db).await?;
+            println!("applied {} migration(s)", pending.len());
+        }
+        MigrateAction::Down { all } => {
+            souk_db::migrate_down(&db, if all { None } else { Some(1) }).await?;
+            println!(
+                "rolled back {}",
+                if all {
+                    "every migration"
+                } else {
+                    "the last migration"
+                }
+            );
+        }
+        MigrateAction::Status => {
+            for name in souk_db::applied_migrations(&db).await? {
+                println!("applied  {name}");
+            }
+            for name in souk_db::pending_migrations(&db).await? {
+                println!("pending  {name}");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn seed_catalog(
+    settings: &Settings,
+    products: Option<usize>,
+    seed: u64,
+) -> anyhow::Result<()> {
+    let db = app::open_database(settings).await?;
+    if souk_db::Backend::of_url(&settings.database_url()) == Some(souk_db::Backend::Sqlite) {
+        souk_db::migrate_up(&db).await?;
+    } else if !souk_db::pending_migrations(&db).await?.is_empty() {
+        bail!("the database has migrations pending: run `souk migrate` first");
+    }
+    let cache = app::open_cache(settings)?;
+    let catalog = Catalog::new(
+        db,
+        cache,
+        CatalogSettings {
+            page_size: settings.catalog.page_size,
+        },
+    );
+    let report = match products {
+        Some(n) => {
+            souk_demo::generate(
+                &catalog,
+                n,
+                seed,
+                std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            )
+            .await?
+        }
+        None => souk_demo::seed_demo(&catalog).await?,
+    };
+    println!(
+        "added {} product(s), {} artisan(s), {} craft(s)",
+        report.products, report.artisans, report.crafts
+    );
+    Ok(())
+}
+
+async fn create_account(
+    settings: &Settings,
+    email: String,
+    role: Role,
+    name: String,
+) -> anyhow::Result<()> {
+    let db = app::open_database(settings).await?;
+    let cache = app::open_cache(settings)?;
+    let auth = AuthService::new(db, cache, app::auth_settings(settings))?;
+    let mut password = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .context("reading the password from standard input")?;
+    let password = password.trim_end_matches(['\r', '\n']).to_owned();
+    let account = auth
+        .appoint(NewAccount {
+            email,
+            password,
+            display_name: name,
+            role,
+        })
+        .await?;
+    println!(
+        "created {} account {} ({})",
+        account.role, account.id, account.email
+    );
+    Ok(())
+}

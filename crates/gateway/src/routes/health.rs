@@ -1,0 +1,91 @@
+//! Liveness, readiness, and metrics for operators and orchestrators.
+
+use axum::{
+    Json,
+    extract::State,
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::{dto::CheckStatus, state::AppState};
+
+#[derive(Serialize, ToSchema)]
+pub struct Live {
+    status: &'static str,
+}
+
+/// The process is up. Checks nothing else: a restart would not fix a database outage.
+#[utoipa::path(get, path = "/health/live", tag = "operations", responses((status = 200, body = Live)))]
+pub async fn live() -> Json<Live> {
+    Json(Live { status: "ok" })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Ready {
+    status: CheckStatus,
+    database: CheckStatus,
+    cache: CheckStatus,
+}
+
+/// Ready for traffic: the database answers, and Redis too when one is configured. While Redis is
+/// down the service still answers (from the database), so that alone does not fail readiness;
+/// it shows as `cache: down`.
+#[utoipa::path(
+    get,
+    path = "/health/ready",
+    tag = "operations",
+    responses((status = 200, body = Ready), (status = 503, body = Ready))
+)]
+pub async fn ready(State(state): State<AppState>) -> Response {
+    let database = match souk_db::ping(&state.health.db).await {
+        Ok(()) => CheckStatus::Ok,
+        Err(err) => {
+            tracing::warn!(error = %err, "readiness: database unreachable");
+            CheckStatus::Down
+        }
+    };
+    let cache = match (
+        state.health.cache.backend_kind(),
+        state.health.cache.ping().await,
+    ) {
+        ("memory", _) => CheckStatus::Disabled,
+        (_, Ok(())) => CheckStatus::Ok,
+        (_, Err(_)) => CheckStatus::Down,
+    };
+    let ok = matches!(database, CheckStatus::Ok);
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = Ready {
+        status: if ok {
+            CheckStatus::Ok
+        } else {
+            CheckStatus::Down
+        },
+        database,
+        cache,
+    };
+    (status, Json(body)).into_response()
+}
+
+/// Prometheus metrics (OpenMetrics text): requests, latencies, cache hits and misses.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses((status = 200, content_type = "application/openmetrics-text", body = String))
+)]
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}

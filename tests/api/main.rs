@@ -1,0 +1,11 @@
+//! Black-box tests of the HTTP API: the real gateway on a random port, against SQLite with the
+//! in-process cache and against PostgreSQL with Redis.
+
+mod auth;
+mod fuzz;
+mod migrations;
+mod operations;
+mod products;
+mod redis_outage;
+mod replicas;
+mod search;

@@ -1,0 +1,26 @@
+//! Migrations up and down, on both databases.
+
+use souk_db::sea_orm::ConnectionTrait;
+use souk_testkit::backend_test;
+
+backend_test!(async fn migrations_go_down_and_up_again(db) {
+    let applied = souk_db::applied_migrations(&db.conn).await.unwrap_or_default();
+    assert_eq!(applied.len(), 3, "{applied:?}");
+    assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM products").await.is_ok());
+
+    souk_db::migrate_down(&db.conn, Some(1)).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM product_terms").await.is_err());
+    assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM products").await.is_ok());
+
+    souk_db::migrate_down(&db.conn, None).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(souk_db::applied_migrations(&db.conn).await.unwrap_or_default().is_empty());
+    assert_eq!(souk_db::pending_migrations(&db.conn).await.unwrap_or_default().len(), 3);
+    for table in ["products", "artisans", "crafts", "accounts", "sessions"] {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        assert!(db.conn.execute_unprepared(&sql).await.is_err(), "{table} survived");
+    }
+
+    souk_db::migrate_up(&db.conn).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(souk_db::applied_migrations(&db.conn).await.unwrap_or_default().len(), 3);
+    assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM product_terms").await.is_ok());
+});
