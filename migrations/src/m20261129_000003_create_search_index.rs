@@ -4,6 +4,9 @@
 //! there (a title word counts more than a description word). `search_keys` maps lookup keys to the
 //! vocabulary: a term itself, its prefixes (for search-as-you-type) and its one-letter deletions
 //! (to forgive a typo, as SymSpell does). `kind` is a bit set: 1 exact, 2 prefix, 4 deletion.
+//!
+//! The primary key of `product_terms` carries the weight too, so that scoring a search reads
+//! the index alone (an index-only scan) and never the table. Only active products are indexed.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -45,7 +48,8 @@ impl MigrationTrait for Migration {
                     .primary_key(
                         Index::create()
                             .col(ProductTerms::Term)
-                            .col(ProductTerms::ProductId),
+                            .col(ProductTerms::ProductId)
+                            .col(ProductTerms::Weight),
                     )
                     .foreign_key(
                         ForeignKey::create()

@@ -67,7 +67,7 @@ impl Env {
             data_dir: tempfile::tempdir().unwrap_or_else(|e| panic!("temporary directory: {e}")),
         };
         // The crafts taxonomy; products are each test's own.
-        let cache = Cache::in_process("seed", Duration::from_secs(1), 1 << 20);
+        let cache = Cache::in_process("seed", Duration::from_secs(1), 100);
         let catalog = Catalog::new(env.db.conn.clone(), cache, CatalogSettings::default());
         souk_demo::seed_crafts(&catalog)
             .await

@@ -1,4 +1,5 @@
-//! The interface both backends implement.
+//! The interface both backends implement: generations per scope, and (for a shared backend)
+//! values as bytes.
 
 use std::{fmt::Debug, time::Duration};
 
@@ -12,7 +13,8 @@ pub enum CacheError {
     Protocol(String),
 }
 
-/// What a lookup found: the scope's current generation, and the value if one is cached under it.
+/// What a lookup found: the scope's current generation, and the value if the backend holds one
+/// under it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Lookup {
     pub generation: String,
@@ -23,19 +25,28 @@ pub struct Lookup {
 pub trait CacheBackend: Send + Sync + Debug + 'static {
     fn kind(&self) -> &'static str;
 
-    /// Reads the generation of `scope` (starting a new one if it has none) and the value of `key`
-    /// under it, in one step.
+    /// True when values are shared with other processes (as bytes); false when they live only
+    /// in this process's memory.
+    fn shares_values(&self) -> bool;
+
+    /// The current generation of `scope`, if it has one. The cheapest call: a hit in this
+    /// process's memory only needs this.
+    async fn generation(&self, scope: &str) -> Result<Option<String>, CacheError>;
+
+    /// Reads the generation of `scope` (starting a new one if it has none) and, for a shared
+    /// backend, the value of `key` under it, in one step.
     async fn lookup(&self, scope: &str, key: &str) -> Result<Lookup, CacheError>;
 
-    /// Stores `value` for `key` under `generation`, unless the scope has moved on since.
+    /// Stores `value` for `key` under `generation` unless the scope has moved on since; returns
+    /// whether the generation was still current (and the value stored).
     async fn store(
         &self,
         scope: &str,
         generation: &str,
         key: &str,
-        value: Bytes,
+        value: Option<Bytes>,
         ttl: Duration,
-    ) -> Result<(), CacheError>;
+    ) -> Result<bool, CacheError>;
 
     /// Drops the generations of these scopes.
     async fn invalidate(&self, scopes: &[String]) -> Result<(), CacheError>;

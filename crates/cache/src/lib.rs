@@ -8,6 +8,10 @@
 //! before a write can only store it under the old generation, where no one looks any more: no
 //! replica serves a stale value once the write has been acknowledged.
 //!
+//! Decoded values are also kept in this process's memory with the generation they were cached
+//! under. A hit then costs one `GET` of the generation (to learn that no write invalidated it,
+//! in this process or another) and no transfer or decoding of the value.
+//!
 //! The cache never fails a request: if the backend is down, reads go to the database, and
 //! invalidations that could not be delivered are retried before this process reads from the
 //! backend again.
@@ -19,7 +23,7 @@ mod memory;
 mod redis_backend;
 mod stats;
 
-use std::{future::Future, sync::Arc, time::Duration};
+use std::{any::Any, future::Future, sync::Arc, time::Duration};
 
 use bytes::Bytes;
 use serde::{Serialize, de::DeserializeOwned};
@@ -41,34 +45,62 @@ pub struct CacheKey<'a> {
     pub key: &'a str,
 }
 
+/// A decoded value of this process and the generation it was cached under.
+#[derive(Clone)]
+struct LocalEntry {
+    generation: Arc<str>,
+    value: Arc<dyn Any + Send + Sync>,
+}
+
 /// The cache a service holds. Cheap to clone.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Cache {
     backend: Arc<dyn CacheBackend>,
     namespace: Arc<str>,
     default_ttl: Duration,
     stats: Arc<CacheStats>,
+    local: moka::sync::Cache<String, LocalEntry>,
     /// Counts rate limits in this process when the shared backend is unreachable.
     local_limiter: Arc<LocalLimiter>,
 }
 
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache")
+            .field("backend", &self.backend)
+            .field("namespace", &self.namespace)
+            .finish()
+    }
+}
+
 impl Cache {
-    pub fn new(backend: Arc<dyn CacheBackend>, namespace: &str, default_ttl: Duration) -> Self {
+    /// A cache on `backend`, keeping up to `local_entries` decoded values in this process.
+    pub fn new(
+        backend: Arc<dyn CacheBackend>,
+        namespace: &str,
+        default_ttl: Duration,
+        local_entries: u64,
+    ) -> Self {
         Self {
             backend,
             namespace: Arc::from(namespace),
             default_ttl,
             stats: Arc::new(CacheStats::default()),
+            local: moka::sync::Cache::builder()
+                .max_capacity(local_entries)
+                .time_to_live(default_ttl)
+                .build(),
             local_limiter: Arc::new(LocalLimiter::default()),
         }
     }
 
-    /// An in-process cache holding up to `max_bytes` of values.
-    pub fn in_process(namespace: &str, default_ttl: Duration, max_bytes: u64) -> Self {
+    /// A cache for a single process.
+    pub fn in_process(namespace: &str, default_ttl: Duration, local_entries: u64) -> Self {
         Self::new(
-            Arc::new(MemoryBackend::new(max_bytes)),
+            Arc::new(MemoryBackend::new()),
             namespace,
             default_ttl,
+            local_entries,
         )
     }
 
@@ -87,66 +119,112 @@ impl Cache {
 
     /// Returns the cached value of `key`, or loads it with `load`, caches it and returns it.
     /// A backend failure is counted and logged, never returned: the value is then loaded.
-    pub async fn get_or_load<T, E, F, Fut>(&self, key: CacheKey<'_>, load: F) -> Result<T, E>
+    pub async fn get_or_load<T, E, F, Fut>(&self, key: CacheKey<'_>, load: F) -> Result<Arc<T>, E>
     where
-        T: Serialize + DeserializeOwned,
+        T: Serialize + DeserializeOwned + Send + Sync + 'static,
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
         let scope = self.scope_key(key.scope);
+        let local_key = format!("{scope}\u{1f}{}", key.key);
+
+        // This process decoded it before: valid if no write moved the scope on since.
+        if let Some(entry) = self.local.get(&local_key) {
+            match self.backend.generation(&scope).await {
+                Ok(Some(current)) if *current == *entry.generation => {
+                    if let Ok(value) = entry.value.downcast::<T>() {
+                        self.stats.hit(key.family);
+                        return Ok(value);
+                    }
+                }
+                Ok(_) => {}
+                Err(err) => return self.load_uncached(key.family, &err, load).await,
+            }
+        }
+
         let generation = match self.backend.lookup(&scope, key.key).await {
             Ok(Lookup {
                 generation,
                 value: Some(bytes),
-            }) => {
-                match serde_json::from_slice::<T>(&bytes) {
-                    Ok(value) => {
-                        self.stats.hit(key.family);
-                        return Ok(value);
-                    }
-                    Err(err) => {
-                        // A value of an older shape after a deploy: load it afresh.
-                        tracing::debug!(family = key.family, error = %err, "cached value unreadable");
-                        Some(generation)
-                    }
+            }) => match serde_json::from_slice::<T>(&bytes) {
+                Ok(value) => {
+                    let value = Arc::new(value);
+                    self.remember(local_key, &generation, value.clone());
+                    self.stats.hit(key.family);
+                    return Ok(value);
                 }
-            }
+                Err(err) => {
+                    // A value of an older shape after a deploy: load it afresh.
+                    tracing::debug!(family = key.family, error = %err, "cached value unreadable");
+                    generation
+                }
+            },
             Ok(Lookup {
                 generation,
                 value: None,
-            }) => Some(generation),
+            }) => generation,
+            Err(err) => return self.load_uncached(key.family, &err, load).await,
+        };
+
+        self.stats.miss(key.family);
+        let value = Arc::new(load().await?);
+        let bytes = if self.backend.shares_values() {
+            match serde_json::to_vec(value.as_ref()) {
+                Ok(bytes) => Some(Bytes::from(bytes)),
+                Err(err) => {
+                    tracing::warn!(family = key.family, error = %err, "value not cacheable");
+                    return Ok(value);
+                }
+            }
+        } else {
+            None
+        };
+        match self
+            .backend
+            .store(&scope, &generation, key.key, bytes, self.default_ttl)
+            .await
+        {
+            Ok(true) => self.remember(local_key, &generation, value.clone()),
+            // A write moved the scope on while this was loading: what was loaded may be older
+            // than the write, so it is not kept.
+            Ok(false) => {}
             Err(err) => {
                 self.stats.error(key.family);
-                tracing::debug!(family = key.family, error = %err, "cache lookup failed");
-                None
-            }
-        };
-        self.stats.miss(key.family);
-        let value = load().await?;
-        if let Some(generation) = generation {
-            match serde_json::to_vec(&value) {
-                Ok(bytes) => {
-                    let stored = self
-                        .backend
-                        .store(
-                            &scope,
-                            &generation,
-                            key.key,
-                            Bytes::from(bytes),
-                            self.default_ttl,
-                        )
-                        .await;
-                    if let Err(err) = stored {
-                        self.stats.error(key.family);
-                        tracing::debug!(family = key.family, error = %err, "cache store failed");
-                    }
-                }
-                Err(err) => {
-                    tracing::warn!(family = key.family, error = %err, "value not cacheable")
-                }
+                tracing::debug!(family = key.family, error = %err, "cache store failed");
             }
         }
         Ok(value)
+    }
+
+    async fn load_uncached<T, E, F, Fut>(
+        &self,
+        family: &'static str,
+        err: &CacheError,
+        load: F,
+    ) -> Result<Arc<T>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        self.stats.error(family);
+        self.stats.miss(family);
+        tracing::debug!(family, error = %err, "cache unavailable, loading");
+        load().await.map(Arc::new)
+    }
+
+    fn remember<T: Send + Sync + 'static>(
+        &self,
+        local_key: String,
+        generation: &str,
+        value: Arc<T>,
+    ) {
+        self.local.insert(
+            local_key,
+            LocalEntry {
+                generation: Arc::from(generation),
+                value,
+            },
+        );
     }
 
     /// Invalidates every value cached under these scopes, in every process sharing the backend.

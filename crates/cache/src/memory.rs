@@ -1,12 +1,10 @@
-//! The in-process backend (moka), for a single gateway process such as the zero-setup default.
+//! The in-process backend, for a single gateway process such as the zero-setup default. It keeps
+//! only generations: the values themselves stay decoded in the cache's local layer.
 
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::{sync::Arc, time::Duration};
 
 use bytes::Bytes;
-use moka::{Expiry, future::Cache as Moka};
+use moka::future::Cache as Moka;
 
 use crate::{
     backend::{CacheBackend, CacheError, Lookup, new_generation},
@@ -16,56 +14,37 @@ use crate::{
 /// How long an untouched generation is kept; dropping one only costs a miss.
 const GENERATION_TTL: Duration = Duration::from_secs(24 * 3600);
 
-type Entry = (Bytes, Duration);
-
-/// Each value expires after the time to live it was stored with.
-struct PerEntryTtl;
-
-impl Expiry<String, Entry> for PerEntryTtl {
-    fn expire_after_create(&self, _key: &String, value: &Entry, _now: Instant) -> Option<Duration> {
-        Some(value.1)
-    }
-}
-
 #[derive(Clone)]
 pub struct MemoryBackend {
     generations: Moka<String, String>,
-    values: Moka<String, Entry>,
     counters: Arc<LocalLimiter>,
 }
 
 impl std::fmt::Debug for MemoryBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MemoryBackend")
-            .field("values", &self.values.entry_count())
+            .field("scopes", &self.generations.entry_count())
             .finish()
     }
 }
 
+impl Default for MemoryBackend {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl MemoryBackend {
-    /// A backend holding at most `max_bytes` of keys and values.
-    pub fn new(max_bytes: u64) -> Self {
+    pub fn new() -> Self {
         let generations = Moka::builder()
             .max_capacity(1_000_000)
             .time_to_live(GENERATION_TTL)
             .build();
-        let values = Moka::builder()
-            .max_capacity(max_bytes)
-            .weigher(|key: &String, value: &Entry| {
-                u32::try_from(key.len() + value.0.len()).unwrap_or(u32::MAX)
-            })
-            .expire_after(PerEntryTtl)
-            .build();
         Self {
             generations,
-            values,
             counters: Arc::new(LocalLimiter::default()),
         }
     }
-}
-
-fn value_key(scope: &str, generation: &str, key: &str) -> String {
-    format!("{scope}:{generation}:{key}")
 }
 
 #[async_trait::async_trait]
@@ -74,35 +53,36 @@ impl CacheBackend for MemoryBackend {
         "memory"
     }
 
-    async fn lookup(&self, scope: &str, key: &str) -> Result<Lookup, CacheError> {
+    fn shares_values(&self) -> bool {
+        false
+    }
+
+    async fn generation(&self, scope: &str) -> Result<Option<String>, CacheError> {
+        Ok(self.generations.get(scope).await)
+    }
+
+    async fn lookup(&self, scope: &str, _key: &str) -> Result<Lookup, CacheError> {
         let generation = self
             .generations
             .entry_by_ref(scope)
             .or_insert_with(async { new_generation() })
             .await
             .into_value();
-        let value = self
-            .values
-            .get(&value_key(scope, &generation, key))
-            .await
-            .map(|e| e.0);
-        Ok(Lookup { generation, value })
+        Ok(Lookup {
+            generation,
+            value: None,
+        })
     }
 
     async fn store(
         &self,
         scope: &str,
         generation: &str,
-        key: &str,
-        value: Bytes,
-        ttl: Duration,
-    ) -> Result<(), CacheError> {
-        if self.generations.get(scope).await.as_deref() == Some(generation) {
-            self.values
-                .insert(value_key(scope, generation, key), (value, ttl))
-                .await;
-        }
-        Ok(())
+        _key: &str,
+        _value: Option<Bytes>,
+        _ttl: Duration,
+    ) -> Result<bool, CacheError> {
+        Ok(self.generations.get(scope).await.as_deref() == Some(generation))
     }
 
     async fn invalidate(&self, scopes: &[String]) -> Result<(), CacheError> {

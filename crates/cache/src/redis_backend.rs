@@ -32,12 +32,13 @@ end
 return {g, redis.call('GET', KEYS[1] .. ':' .. g .. ':' .. ARGV[1])}
 ";
 
-/// Stores a value under a generation only if that generation is still the scope's.
+/// Stores a value under a generation only if that generation is still the scope's; says which.
 const STORE: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('SET', KEYS[1] .. ':' .. ARGV[1] .. ':' .. ARGV[2], ARGV[3], 'PX', ARGV[4])
+  return 1
 end
-return 1
+return 0
 ";
 
 /// A fixed-window counter: the count and the milliseconds left in the window.
@@ -174,6 +175,18 @@ impl CacheBackend for RedisBackend {
         "redis"
     }
 
+    fn shares_values(&self) -> bool {
+        true
+    }
+
+    async fn generation(&self, scope: &str) -> Result<Option<String>, CacheError> {
+        self.ready().await?;
+        let mut conn = self.conn.clone();
+        let mut cmd = redis::cmd("GET");
+        cmd.arg(hash_tagged(scope));
+        self.run(cmd.query_async::<Option<String>>(&mut conn)).await
+    }
+
     async fn lookup(&self, scope: &str, key: &str) -> Result<Lookup, CacheError> {
         self.ready().await?;
         let mut conn = self.conn.clone();
@@ -195,9 +208,12 @@ impl CacheBackend for RedisBackend {
         scope: &str,
         generation: &str,
         key: &str,
-        value: Bytes,
+        value: Option<Bytes>,
         ttl: Duration,
-    ) -> Result<(), CacheError> {
+    ) -> Result<bool, CacheError> {
+        let Some(value) = value else {
+            return Err(CacheError::Protocol("a shared cache stores bytes".into()));
+        };
         self.ready().await?;
         let mut conn = self.conn.clone();
         let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
@@ -207,9 +223,8 @@ impl CacheBackend for RedisBackend {
             .arg(key)
             .arg(value.as_ref())
             .arg(ttl_ms);
-        self.run(invocation.invoke_async::<i64>(&mut conn))
-            .await
-            .map(|_| ())
+        let stored: i64 = self.run(invocation.invoke_async(&mut conn)).await?;
+        Ok(stored == 1)
     }
 
     async fn invalidate(&self, scopes: &[String]) -> Result<(), CacheError> {

@@ -24,7 +24,7 @@ fn key<'a>(scope: &'a str) -> CacheKey<'a> {
 async fn redis_cache(namespace: &str) -> Option<Cache> {
     let url = souk_testkit::redis_url().await?;
     let backend = RedisBackend::new(&url, RedisOptions::default()).ok()?;
-    Some(Cache::new(Arc::new(backend), namespace, TTL))
+    Some(Cache::new(Arc::new(backend), namespace, TTL, 1_000))
 }
 
 fn unique_namespace() -> String {
@@ -32,18 +32,18 @@ fn unique_namespace() -> String {
 }
 
 fn memory_cache() -> Cache {
-    Cache::in_process("test", TTL, 1 << 20)
+    Cache::in_process("test", TTL, 1_000)
 }
 
 /// Loads through the cache, counting how often the loader ran.
 async fn read(cache: &Cache, scope: &str, value: &str, loads: &AtomicUsize) -> String {
-    let loaded: Result<String, std::convert::Infallible> = cache
+    let loaded: Result<Arc<String>, std::convert::Infallible> = cache
         .get_or_load(key(scope), || async {
             loads.fetch_add(1, Ordering::SeqCst);
             Ok(value.to_owned())
         })
         .await;
-    loaded.unwrap_or_default()
+    loaded.map(|v| (*v).clone()).unwrap_or_default()
 }
 
 async fn a_value_is_loaded_once_then_served_from_the_cache(cache: Cache) {
@@ -70,13 +70,13 @@ async fn an_invalidation_makes_the_next_read_load_again(cache: Cache) {
 /// The classic cache-aside race: a reader loads the old row, a write commits and invalidates,
 /// then the reader stores what it loaded. The next reader must not get that old value.
 async fn a_value_loaded_before_an_invalidation_is_never_served_after_it(cache: Cache) {
-    let stale: Result<String, std::convert::Infallible> = cache
+    let stale: Result<Arc<String>, std::convert::Infallible> = cache
         .get_or_load(key("p:3"), || async {
             cache.invalidate(&["p:3"]).await;
             Ok("old".to_owned())
         })
         .await;
-    assert_eq!(stale.unwrap_or_default(), "old");
+    assert_eq!(stale.map(|v| (*v).clone()).unwrap_or_default(), "old");
     let loads = AtomicUsize::new(0);
     assert_eq!(read(&cache, "p:3", "new", &loads).await, "new");
     assert_eq!(loads.load(Ordering::SeqCst), 1);
@@ -168,7 +168,7 @@ fn private_redis_cache(url: &str) -> Option<Cache> {
         retry_after: Duration::from_millis(100),
     };
     let backend = RedisBackend::new(url, options).ok()?;
-    Some(Cache::new(Arc::new(backend), "outage", TTL))
+    Some(Cache::new(Arc::new(backend), "outage", TTL, 1_000))
 }
 
 #[tokio::test]

@@ -57,7 +57,7 @@ impl Catalog {
     // ---- reads --------------------------------------------------------------------------------
 
     /// The crafts taxonomy, in display order.
-    pub async fn crafts(&self) -> Result<Vec<Craft>, CatalogError> {
+    pub async fn crafts(&self) -> Result<Arc<Vec<Craft>>, CatalogError> {
         let key = CacheKey {
             family: FAMILY_CRAFTS,
             scope: cache_keys::CRAFTS,
@@ -69,7 +69,7 @@ impl Catalog {
     }
 
     /// An artisan's public profile.
-    pub async fn artisan(&self, id: ArtisanId) -> Result<Artisan, CatalogError> {
+    pub async fn artisan(&self, id: ArtisanId) -> Result<Arc<Artisan>, CatalogError> {
         let scope = cache_keys::artisan(id);
         let key = CacheKey {
             family: FAMILY_ARTISAN,
@@ -77,11 +77,14 @@ impl Catalog {
             key: "",
         };
         let crafts = self.crafts().await?;
-        let found = self
-            .cache
-            .get_or_load(key, || store::artisans::get(&self.db, id, &crafts))
-            .await?;
-        found.ok_or(CatalogError::NotFound("artisan"))
+        // Not found is not cached: the loader's error passes through.
+        self.cache
+            .get_or_load(key, || async {
+                store::artisans::get(&self.db, id, &crafts)
+                    .await?
+                    .ok_or(CatalogError::NotFound("artisan"))
+            })
+            .await
     }
 
     /// A product. Drafts and archived products are visible only to their artisan and admins.
@@ -89,11 +92,8 @@ impl Catalog {
         &self,
         id: ProductId,
         viewer: Option<&Principal>,
-    ) -> Result<Product, CatalogError> {
-        let product = self
-            .cached_product(id)
-            .await?
-            .ok_or(CatalogError::NotFound("product"))?;
+    ) -> Result<Arc<Product>, CatalogError> {
+        let product = self.cached_product(id).await?;
         let visible = product.status == ProductStatus::Active
             || viewer.is_some_and(|v| may_edit(v, &product));
         if visible {
@@ -103,7 +103,7 @@ impl Catalog {
         }
     }
 
-    async fn cached_product(&self, id: ProductId) -> Result<Option<Product>, CatalogError> {
+    async fn cached_product(&self, id: ProductId) -> Result<Arc<Product>, CatalogError> {
         let scope = cache_keys::product(id);
         let key = CacheKey {
             family: FAMILY_PRODUCT,
@@ -113,7 +113,9 @@ impl Catalog {
         self.cache
             .get_or_load(key, || async {
                 let crafts = self.crafts().await?;
-                store::products::get(&self.db, id, &crafts).await
+                store::products::get(&self.db, id, &crafts)
+                    .await?
+                    .ok_or(CatalogError::NotFound("product"))
             })
             .await
     }
@@ -122,7 +124,7 @@ impl Catalog {
     pub async fn list_products(
         &self,
         query: ListingQuery,
-    ) -> Result<Page<ProductSummary>, CatalogError> {
+    ) -> Result<Arc<Page<ProductSummary>>, CatalogError> {
         let plan = self.plan_listing(query).await?;
         let key = CacheKey {
             family: FAMILY_LISTING,
@@ -287,7 +289,7 @@ impl Catalog {
         &self,
         principal: &Principal,
         input: ProductInput,
-    ) -> Result<Product, CatalogError> {
+    ) -> Result<Arc<Product>, CatalogError> {
         let artisan_id = match principal.role {
             Role::Artisan => {
                 let own = store::artisans::of_account(&self.db, principal.account_id)
@@ -349,12 +351,7 @@ impl Catalog {
 
         let tx = begin_write(&self.db).await?;
         store::products::insert(&tx, &product, craft.id).await?;
-        search::index::write(
-            &tx,
-            product.id,
-            &search::index::terms(&document(&product, craft)),
-        )
-        .await?;
+        search::index::replace(&tx, product.id, &index_terms(&product, craft)).await?;
         tx.commit().await?;
         self.cache
             .invalidate(&[&cache_keys::product(product.id), cache_keys::LISTINGS])
@@ -369,7 +366,7 @@ impl Catalog {
         principal: &Principal,
         id: ProductId,
         patch: ProductPatch,
-    ) -> Result<Product, CatalogError> {
+    ) -> Result<Arc<Product>, CatalogError> {
         let crafts = self.crafts().await?;
         let tx = begin_write(&self.db).await?;
         let mut product = store::products::get(&tx, id, &crafts)
@@ -402,7 +399,7 @@ impl Catalog {
                 actual,
             });
         }
-        search::index::write(&tx, id, &search::index::terms(&document(&product, craft))).await?;
+        search::index::replace(&tx, id, &index_terms(&product, craft)).await?;
         tx.commit().await?;
         self.cache
             .invalidate(&[&cache_keys::product(id), cache_keys::LISTINGS])
@@ -521,6 +518,18 @@ fn craft_and_descendants(crafts: &[Craft], slug: &str) -> Result<Vec<uuid::Uuid>
         i += 1;
     }
     Ok(ids.into_iter().map(CraftId::into_uuid).collect())
+}
+
+/// What the search index holds for a product: its terms if the public can see it, else none.
+pub(crate) fn index_terms(
+    product: &Product,
+    craft: &Craft,
+) -> std::collections::BTreeMap<String, i16> {
+    if product.status == ProductStatus::Active {
+        search::index::terms(&document(product, craft))
+    } else {
+        std::collections::BTreeMap::new()
+    }
 }
 
 pub(crate) fn document<'a>(product: &'a Product, craft: &'a Craft) -> Document<'a> {

@@ -9,7 +9,7 @@ use souk_testkit::backend_test;
 use super::*;
 
 fn catalog(db: &souk_testkit::TestDb) -> Catalog {
-    let cache = Cache::in_process("demo-test", Duration::from_secs(60), 8 << 20);
+    let cache = Cache::in_process("demo-test", Duration::from_secs(60), 1_000);
     Catalog::new(db.conn.clone(), cache, CatalogSettings::default())
 }
 

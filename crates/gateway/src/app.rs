@@ -29,7 +29,7 @@ use crate::{
     error::ApiError,
     openapi::ApiDoc,
     routes,
-    state::{AppState, Health, HttpPolicy},
+    state::{AppState, Health, HttpPolicy, Services},
     telemetry::{self, MakeUuidV7, Metrics},
 };
 
@@ -100,13 +100,10 @@ pub fn open_cache(settings: &Settings) -> Result<Cache, StartError> {
                 Arc::new(RedisBackend::new(url, options)?),
                 &c.namespace,
                 ttl,
+                c.local_entries,
             ))
         }
-        None => Ok(Cache::in_process(
-            &c.namespace,
-            ttl,
-            c.max_memory_mb.saturating_mul(1 << 20),
-        )),
+        None => Ok(Cache::in_process(&c.namespace, ttl, c.local_entries)),
     }
 }
 
@@ -152,7 +149,7 @@ impl App {
                 );
             }
         }
-        let state = AppState {
+        let state = AppState::new(Services {
             catalog,
             auth,
             health: Health {
@@ -164,7 +161,7 @@ impl App {
                 default_lang: settings.catalog.default_lang,
                 trust_forwarded_for: settings.http.trust_forwarded_for,
             },
-        };
+        });
         let router = router(state.clone(), settings);
         Ok(App { router, state })
     }

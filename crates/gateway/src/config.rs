@@ -30,8 +30,24 @@ pub enum ConfigError {
 
 impl From<figment::Error> for ConfigError {
     fn from(err: figment::Error) -> Self {
-        // One line per problem: figment names the key and where its value came from.
-        let messages: Vec<String> = err.into_iter().map(|e| e.to_string()).collect();
+        // One clause per problem: the key (as the config file spells it), what is wrong, and
+        // where the value came from.
+        let messages: Vec<String> = err
+            .into_iter()
+            .map(|e| {
+                let key = e.path.join(".").to_lowercase();
+                let source = e
+                    .metadata
+                    .as_ref()
+                    .map(|m| format!(" (from {})", m.name))
+                    .unwrap_or_default();
+                if key.is_empty() {
+                    format!("{}{source}", e.kind)
+                } else {
+                    format!("{key}: {}{source}", e.kind)
+                }
+            })
+            .collect();
         ConfigError::Parse(messages.join("; "))
     }
 }
@@ -102,7 +118,7 @@ pub struct CacheSettings {
     pub redis_url: Secret,
     pub namespace: String,
     pub ttl_seconds: u64,
-    pub max_memory_mb: u64,
+    pub local_entries: u64,
     pub op_timeout_ms: u64,
     pub retry_after_ms: u64,
 }

@@ -1,6 +1,7 @@
-//! The application state every handler can reach. Cheap to clone: every field is a handle.
+//! The application state every handler can reach. Axum clones it for every extractor that
+//! needs it, so it is one `Arc`: a clone is one atomic increment.
 
-use std::sync::Arc;
+use std::{ops::Deref, sync::Arc};
 
 use souk_auth::AuthService;
 use souk_cache::Cache;
@@ -11,7 +12,22 @@ use souk_kernel::Lang;
 use crate::telemetry::Metrics;
 
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    pub fn new(services: Services) -> Self {
+        Self(Arc::new(services))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Services;
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+pub struct Services {
     pub catalog: Catalog,
     pub auth: AuthService,
     pub health: Health,

@@ -7,7 +7,7 @@ use souk_testkit::backend_test;
 use super::*;
 
 fn service(db: &souk_testkit::TestDb, settings: AuthSettings) -> AuthService {
-    let cache = Cache::in_process("auth-test", Duration::from_secs(60), 1 << 20);
+    let cache = Cache::in_process("auth-test", Duration::from_secs(60), 1_000);
     AuthService::new(db.conn.clone(), cache, settings).unwrap_or_else(|e| panic!("{e}"))
 }
 

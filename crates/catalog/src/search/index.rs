@@ -98,8 +98,9 @@ pub fn keys(term: &str) -> BTreeMap<String, i16> {
     keys
 }
 
-/// Replaces a product's index rows (call it in the transaction that writes the product).
-pub async fn write(
+/// Replaces a product's index rows (call it in the transaction that writes the product). An
+/// inactive product gets no terms: only what the public can find is indexed.
+pub async fn replace(
     conn: &impl ConnectionTrait,
     product: ProductId,
     terms: &BTreeMap<String, i16>,

@@ -22,6 +22,16 @@ pub(crate) struct Filter {
     pub price_max: Option<i64>,
 }
 
+impl Filter {
+    fn is_empty(&self) -> bool {
+        self.craft_ids.is_none()
+            && self.artisan.is_none()
+            && self.certified.is_none()
+            && self.price_min.is_none()
+            && self.price_max.is_none()
+    }
+}
+
 /// Where the previous page ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Position {
@@ -62,7 +72,32 @@ pub(crate) async fn page(
     now: DateTime<Utc>,
 ) -> Result<Vec<Row>, CatalogError> {
     let mut sql = Sql::new(conn.get_database_backend());
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     match words {
+        Some(words) if sort == Sort::Relevance && filter.is_empty() => {
+            // The common search: rank from the index alone (only active products are indexed),
+            // then read just the page's products.
+            sql.push("SELECT ")
+                .push(COLUMNS)
+                .push(", s.score AS score FROM (SELECT sc.product_id, sc.score FROM (");
+            scores(&mut sql, words);
+            sql.push(") sc");
+            if let Some(after) = after {
+                let score = after.score.ok_or(CatalogError::InvalidCursor)?;
+                sql.push(" WHERE sc.score < ").bind(score);
+                sql.push(" OR (sc.score = ")
+                    .bind(score)
+                    .push(" AND sc.product_id > ")
+                    .bind(after.id)
+                    .push(")");
+            }
+            sql.push(" ORDER BY sc.score DESC, sc.product_id ASC LIMIT ")
+                .bind(limit);
+            sql.push(") s JOIN products p ON p.id = s.product_id WHERE p.status = 'active'");
+            sql.push(" ORDER BY s.score DESC, p.id ASC");
+            let rows = conn.query_all_raw(sql.build()).await?;
+            return rows.iter().map(read_row).collect();
+        }
         Some(words) => {
             sql.push("SELECT ")
                 .push(COLUMNS)
@@ -86,29 +121,38 @@ pub(crate) async fn page(
         Sort::PriceAsc => " ORDER BY p.price_minor ASC, p.id ASC",
         Sort::PriceDesc => " ORDER BY p.price_minor DESC, p.id DESC",
     });
-    sql.push(" LIMIT ")
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    sql.push(" LIMIT ").bind(limit);
     let rows = conn.query_all_raw(sql.build()).await?;
     rows.iter().map(read_row).collect()
 }
 
-/// `product_id, score` of the products that match every word.
+/// `product_id, score` of the products that match every word: per word, the best weight x
+/// quality among the product's matching terms; summed over the words.
 fn scores(sql: &mut Sql, words: &[Vec<Candidate>]) {
-    sql.push("SELECT m.product_id AS product_id, CAST(SUM(m.best) AS BIGINT) AS score FROM (");
-    for (i, candidates) in words.iter().enumerate() {
-        if i > 0 {
-            sql.push(" UNION ALL ");
-        }
-        sql.push("SELECT t.product_id AS product_id, MAX(t.weight * CASE t.term");
+    let best_of = |sql: &mut Sql, candidates: &[Candidate], alias: &str| {
+        sql.push("SELECT t.product_id AS product_id, CAST(MAX(t.weight * CASE t.term");
         for c in candidates {
             sql.push(" WHEN ")
                 .bind(c.term.clone())
                 .push(" THEN ")
                 .bind(i32::from(c.quality));
         }
-        sql.push(" ELSE 0 END) AS best FROM product_terms t WHERE t.term IN ")
-            .bind_list(candidates.iter().map(|c| c.term.clone()))
+        sql.push(" ELSE 0 END) AS BIGINT) AS ")
+            .push(alias)
+            .push(" FROM product_terms t WHERE t.term IN ");
+        sql.bind_list(candidates.iter().map(|c| c.term.clone()))
             .push(" GROUP BY t.product_id");
+    };
+    if let [only] = words {
+        best_of(sql, only, "score");
+        return;
+    }
+    sql.push("SELECT m.product_id AS product_id, CAST(SUM(m.best) AS BIGINT) AS score FROM (");
+    for (i, candidates) in words.iter().enumerate() {
+        if i > 0 {
+            sql.push(" UNION ALL ");
+        }
+        best_of(sql, candidates, "best");
     }
     let words = i64::try_from(words.len()).unwrap_or(i64::MAX);
     sql.push(") m GROUP BY m.product_id HAVING COUNT(*) = ")

@@ -31,7 +31,7 @@ fn craft(slug: &str, parent: Option<CraftId>, names: &[(Lang, &str)], position: 
 
 impl Fixture {
     pub(crate) async fn new(db: TestDb) -> Fixture {
-        let cache = Cache::in_process("catalog-test", Duration::from_secs(60), 8 << 20);
+        let cache = Cache::in_process("catalog-test", Duration::from_secs(60), 1_000);
         let catalog = Catalog::new(db.conn.clone(), cache.clone(), CatalogSettings::default());
         let settings = AuthSettings {
             password: PasswordParams {
@@ -139,7 +139,7 @@ impl Fixture {
         title: &[(Lang, &str)],
         description: &[(Lang, &str)],
         price_minor: i64,
-    ) -> Product {
+    ) -> std::sync::Arc<Product> {
         let input = ProductInput {
             craft: craft.into(),
             title: text(title),

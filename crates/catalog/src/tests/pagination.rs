@@ -54,7 +54,7 @@ async fn walk_while_adding(f: &Fixture, who: &souk_auth::Principal, q: Option<&s
             )
             .await;
         }
-        match page.next_cursor {
+        match page.next_cursor.clone() {
             Some(next) => cursor = Some(next),
             None => break,
         }
@@ -85,7 +85,7 @@ backend_test!(async fn a_cursor_from_another_order_is_refused(db) {
     }
     let first = ListingQuery { limit: Some(1), ..ListingQuery::default() };
     let page = f.catalog.list_products(first).await.unwrap_or_else(|e| panic!("{e}"));
-    let other = ListingQuery { sort: Some(Sort::PriceAsc), cursor: page.next_cursor, ..ListingQuery::default() };
+    let other = ListingQuery { sort: Some(Sort::PriceAsc), cursor: page.next_cursor.clone(), ..ListingQuery::default() };
     assert!(matches!(f.catalog.list_products(other).await, Err(crate::CatalogError::InvalidCursor)));
     let garbage = ListingQuery { cursor: Some("not-a-cursor".into()), ..ListingQuery::default() };
     assert!(matches!(f.catalog.list_products(garbage).await, Err(crate::CatalogError::InvalidCursor)));

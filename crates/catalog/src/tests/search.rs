@@ -16,7 +16,7 @@ async fn search(fixture: &Fixture, q: &str) -> Vec<ProductId> {
         .list_products(query)
         .await
         .unwrap_or_else(|e| panic!("{q}: {e}"));
-    page.items.into_iter().map(|p| p.id).collect()
+    page.items.iter().map(|p| p.id).collect()
 }
 
 /// A catalog of a few products, each with a word a test looks for.

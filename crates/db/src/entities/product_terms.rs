@@ -9,6 +9,7 @@ pub struct Model {
     pub term: String,
     #[sea_orm(primary_key, auto_increment = false)]
     pub product_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
     pub weight: i16,
 }
 

@@ -55,9 +55,9 @@ pub async fn get_artisan(
         name: localize(&artisan.name, lang, artisan.default_lang),
         names: all_languages(&artisan.name),
         bio: localize(&artisan.bio, lang, artisan.default_lang),
-        commune: artisan.commune,
-        cooperative: artisan.cooperative,
-        crafts: artisan.crafts,
+        commune: artisan.commune.clone(),
+        cooperative: artisan.cooperative.clone(),
+        crafts: artisan.crafts.clone(),
         created_at: artisan.created_at,
     }))
 }

@@ -144,8 +144,12 @@ pub struct ProductDto {
     pub id: ProductId,
     pub title: Option<Localized>,
     pub description: Option<Localized>,
-    /// Every language the title and description have.
-    pub translations: Translations,
+    /// Languages the title is written in (for a language switcher).
+    pub languages: Vec<Lang>,
+    /// Every language's title and description: with `include=translations`, and in the answers
+    /// to writes (editors need them; buyers do not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub translations: Option<Translations>,
     pub default_lang: Lang,
     pub craft: String,
     pub artisan: ArtisanRefDto,
@@ -193,15 +197,16 @@ fn summary_dto(p: &ProductSummary, lang: Lang, now: DateTime<Utc>) -> ProductSum
     }
 }
 
-fn product_dto(p: &Product, lang: Lang, now: DateTime<Utc>) -> ProductDto {
+fn product_dto(p: &Product, lang: Lang, now: DateTime<Utc>, with_translations: bool) -> ProductDto {
     ProductDto {
         id: p.id,
         title: localize(&p.title, lang, p.default_lang),
         description: localize(&p.description, lang, p.default_lang),
-        translations: Translations {
+        languages: p.title.languages().collect(),
+        translations: with_translations.then(|| Translations {
             title: all_languages(&p.title),
             description: all_languages(&p.description),
-        },
+        }),
         default_lang: p.default_lang,
         craft: p.craft.clone(),
         artisan: artisan_ref(&p.artisan, lang),
@@ -239,7 +244,7 @@ fn with_language(mut response: Response, lang: Lang) -> Response {
     response
 }
 
-fn page_dto(page: Page<ProductSummary>, lang: Lang) -> ProductPage {
+fn page_dto(page: &Page<ProductSummary>, lang: Lang) -> ProductPage {
     let now = Utc::now();
     ProductPage {
         items: page
@@ -247,7 +252,7 @@ fn page_dto(page: Page<ProductSummary>, lang: Lang) -> ProductPage {
             .iter()
             .map(|p| summary_dto(p, lang, now))
             .collect(),
-        next_cursor: page.next_cursor,
+        next_cursor: page.next_cursor.clone(),
     }
 }
 
@@ -285,9 +290,22 @@ pub async fn list_products(
     };
     let page = state.catalog.list_products(query).await?;
     Ok(with_language(
-        Json(page_dto(page, lang)).into_response(),
+        Json(page_dto(&page, lang)).into_response(),
         lang,
     ))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Include {
+    Translations,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct GetProductParams {
+    /// `translations`: add every language's title and description.
+    pub include: Option<Include>,
 }
 
 /// One product. Drafts and archived products are visible to their artisan and admins only.
@@ -297,6 +315,7 @@ pub async fn list_products(
     tag = "catalog",
     params(
         ("id" = ProductId, Path),
+        GetProductParams,
         ("lang" = Option<String>, Query, description = "ar, fr, en or zgh; else Accept-Language"),
     ),
     responses(
@@ -310,11 +329,18 @@ pub async fn get_product(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<ProductId>,
     Language(lang): Language,
+    ApiQuery(params): ApiQuery<GetProductParams>,
     MaybeAuthenticated(viewer): MaybeAuthenticated,
 ) -> Result<Response, ApiError> {
     let product = state.catalog.product(id, viewer.as_ref()).await?;
     Ok(with_language(
-        Json(product_dto(&product, lang, Utc::now())).into_response(),
+        Json(product_dto(
+            &product,
+            lang,
+            Utc::now(),
+            params.include == Some(Include::Translations),
+        ))
+        .into_response(),
         lang,
     ))
 }
@@ -399,7 +425,7 @@ pub async fn create_product(
         .map_err(|e| ApiError::internal(&e))?;
     let mut response = (
         StatusCode::CREATED,
-        Json(product_dto(&product, lang, Utc::now())),
+        Json(product_dto(&product, lang, Utc::now(), true)),
     )
         .into_response();
     response.headers_mut().insert(header::LOCATION, location);
@@ -511,7 +537,7 @@ pub async fn update_product(
     };
     let product = state.catalog.update_product(&principal, id, patch).await?;
     Ok(with_language(
-        Json(product_dto(&product, lang, Utc::now())).into_response(),
+        Json(product_dto(&product, lang, Utc::now(), true)).into_response(),
         lang,
     ))
 }
