@@ -5,8 +5,9 @@
 //! vocabulary: a term itself, its prefixes (for search-as-you-type) and its one-letter deletions
 //! (to forgive a typo, as SymSpell does). `kind` is a bit set: 1 exact, 2 prefix, 4 deletion.
 //!
-//! The primary key of `product_terms` carries the weight too, so that scoring a search reads
-//! the index alone (an index-only scan) and never the table. Only active products are indexed.
+//! The primary key of `product_terms` is (term, weight, product): scoring a search reads the
+//! index alone (an index-only scan), and the best products of a term are the end of its range.
+//! Only active products are indexed.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -48,8 +49,8 @@ impl MigrationTrait for Migration {
                     .primary_key(
                         Index::create()
                             .col(ProductTerms::Term)
-                            .col(ProductTerms::ProductId)
-                            .col(ProductTerms::Weight),
+                            .col(ProductTerms::Weight)
+                            .col(ProductTerms::ProductId),
                     )
                     .foreign_key(
                         ForeignKey::create()

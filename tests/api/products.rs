@@ -40,6 +40,12 @@ app_test!(async fn an_artisan_lists_a_product_and_anyone_reads_it_in_their_langu
 
     let english = app.get(&format!("/v1/products/{id}?lang=en")).await;
     assert_eq!(english.body["title"]["text"], "Blue bowl");
+    // Buyers get one language; editors ask for all of them.
+    assert!(english.body.get("translations").is_none());
+    assert_eq!(english.body["languages"], json!(["ar", "fr", "en"]));
+    let all = app.get(&format!("/v1/products/{id}?include=translations")).await;
+    assert_eq!(all.body["translations"]["title"]["en"], "Blue bowl");
+    app.get(&format!("/v1/products/{id}?include=everything")).await.assert_problem(StatusCode::BAD_REQUEST, "invalid_query");
     app.get(&format!("/v1/products/{id}?lang=de")).await.assert_problem(StatusCode::BAD_REQUEST, "invalid_query");
 
     let profile = app.get(&format!("/v1/artisans/{artisan_id}?lang=ar")).await;

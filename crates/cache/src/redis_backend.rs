@@ -1,14 +1,17 @@
-//! The Redis backend, shared by every gateway replica. Each read is one round trip (a Lua script
-//! reads the generation and the value together).
+//! The Redis backend, shared by every gateway replica. A lookup is one round trip (a Lua script
+//! reads the generation and the value together); the generation checks of hits are batched (see
+//! `generation`).
 
 use std::{
     collections::BTreeSet,
     sync::{
-        Mutex,
+        Arc, Mutex,
         atomic::{AtomicBool, Ordering},
     },
     time::Duration,
 };
+
+use tokio::sync::oneshot;
 
 use bytes::Bytes;
 use redis::{Client, Script, aio::ConnectionManager};
@@ -65,7 +68,9 @@ impl Default for RedisOptions {
     }
 }
 
-pub struct RedisBackend {
+pub struct RedisBackend(Arc<Inner>);
+
+struct Inner {
     conn: ConnectionManager,
     options: RedisOptions,
     breaker: Breaker,
@@ -75,12 +80,18 @@ pub struct RedisBackend {
     /// Generations whose deletion failed; deleted before the next read from Redis.
     pending: Mutex<BTreeSet<String>>,
     has_pending: AtomicBool,
+    /// Generation checks waiting for the next batch.
+    reads: Mutex<Vec<Waiter>>,
+    /// Whether a task is sending batches.
+    reading: AtomicBool,
 }
+
+type Waiter = (String, oneshot::Sender<Result<Option<String>, CacheError>>);
 
 impl std::fmt::Debug for RedisBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisBackend")
-            .field("options", &self.options)
+            .field("options", &self.0.options)
             .finish()
     }
 }
@@ -101,7 +112,7 @@ impl RedisBackend {
             .set_max_delay(options.retry_after);
         let conn = ConnectionManager::new_lazy_with_config(client, config)
             .map_err(|e| CacheError::Unavailable(e.to_string()))?;
-        Ok(Self {
+        Ok(Self(Arc::new(Inner {
             conn,
             breaker: Breaker::new(options.retry_after),
             options,
@@ -110,9 +121,13 @@ impl RedisBackend {
             count: Script::new(COUNT),
             pending: Mutex::new(BTreeSet::new()),
             has_pending: AtomicBool::new(false),
-        })
+            reads: Mutex::new(Vec::new()),
+            reading: AtomicBool::new(false),
+        })))
     }
+}
 
+impl Inner {
     /// Fails fast while the breaker is open, and delivers deferred invalidations first.
     async fn ready(&self) -> Result<(), CacheError> {
         if !self.breaker.is_closed() {
@@ -169,6 +184,58 @@ impl RedisBackend {
     }
 }
 
+/// Sends the queued generation checks as one `MGET`, again and again until none are waiting.
+async fn send_batches(inner: Arc<Inner>) {
+    loop {
+        let batch = inner
+            .reads
+            .lock()
+            .map(|mut q| std::mem::take(&mut *q))
+            .unwrap_or_default();
+        if batch.is_empty() {
+            inner.reading.store(false, Ordering::Release);
+            // A check queued after the take, by a caller that saw this task running, must not
+            // be stranded: take the role back if so.
+            let stranded = inner.reads.lock().map(|q| !q.is_empty()).unwrap_or(false);
+            if stranded && !inner.reading.swap(true, Ordering::AcqRel) {
+                continue;
+            }
+            return;
+        }
+        let answers = async {
+            inner.ready().await?;
+            let mut cmd = redis::cmd("MGET");
+            for (key, _) in &batch {
+                cmd.arg(key);
+            }
+            inner
+                .run(cmd.query_async::<Vec<Option<String>>>(&mut inner.conn.clone()))
+                .await
+        }
+        .await;
+        match answers {
+            Ok(generations) if generations.len() == batch.len() => {
+                for ((_, waiter), generation) in batch.into_iter().zip(generations) {
+                    let _ = waiter.send(Ok(generation));
+                }
+            }
+            Ok(_) => {
+                for (_, waiter) in batch {
+                    let _ = waiter.send(Err(CacheError::Protocol(
+                        "MGET answered a wrong count".into(),
+                    )));
+                }
+            }
+            Err(err) => {
+                let reason = err.to_string();
+                for (_, waiter) in batch {
+                    let _ = waiter.send(Err(CacheError::Unavailable(reason.clone())));
+                }
+            }
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl CacheBackend for RedisBackend {
     fn kind(&self) -> &'static str {
@@ -179,24 +246,38 @@ impl CacheBackend for RedisBackend {
         true
     }
 
+    /// Generation checks are the whole Redis cost of a hit, so they are batched: while one
+    /// `MGET` is in flight, the checks that arrive wait and go together in the next one. Every
+    /// check is answered by an `MGET` sent after it was asked, so it sees every write
+    /// acknowledged before it; under load one round trip answers many requests.
     async fn generation(&self, scope: &str) -> Result<Option<String>, CacheError> {
-        self.ready().await?;
-        let mut conn = self.conn.clone();
-        let mut cmd = redis::cmd("GET");
-        cmd.arg(hash_tagged(scope));
-        self.run(cmd.query_async::<Option<String>>(&mut conn)).await
+        if !self.0.breaker.is_closed() {
+            return Err(CacheError::Unavailable(
+                "skipped after a recent failure".into(),
+            ));
+        }
+        let (tx, rx) = oneshot::channel();
+        match self.0.reads.lock() {
+            Ok(mut queue) => queue.push((hash_tagged(scope), tx)),
+            Err(_) => return Err(CacheError::Unavailable("read queue poisoned".into())),
+        }
+        if !self.0.reading.swap(true, Ordering::AcqRel) {
+            tokio::spawn(send_batches(self.0.clone()));
+        }
+        rx.await
+            .unwrap_or_else(|_| Err(CacheError::Unavailable("batch dropped".into())))
     }
 
     async fn lookup(&self, scope: &str, key: &str) -> Result<Lookup, CacheError> {
-        self.ready().await?;
-        let mut conn = self.conn.clone();
-        let mut invocation = self.lookup.key(hash_tagged(scope));
+        self.0.ready().await?;
+        let mut conn = self.0.conn.clone();
+        let mut invocation = self.0.lookup.key(hash_tagged(scope));
         invocation
             .arg(key)
             .arg(new_generation())
             .arg(GENERATION_TTL_SECS);
         let (generation, value): (String, Option<Vec<u8>>) =
-            self.run(invocation.invoke_async(&mut conn)).await?;
+            self.0.run(invocation.invoke_async(&mut conn)).await?;
         Ok(Lookup {
             generation,
             value: value.map(Bytes::from),
@@ -214,33 +295,34 @@ impl CacheBackend for RedisBackend {
         let Some(value) = value else {
             return Err(CacheError::Protocol("a shared cache stores bytes".into()));
         };
-        self.ready().await?;
-        let mut conn = self.conn.clone();
+        self.0.ready().await?;
+        let mut conn = self.0.conn.clone();
         let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-        let mut invocation = self.store.key(hash_tagged(scope));
+        let mut invocation = self.0.store.key(hash_tagged(scope));
         invocation
             .arg(generation)
             .arg(key)
             .arg(value.as_ref())
             .arg(ttl_ms);
-        let stored: i64 = self.run(invocation.invoke_async(&mut conn)).await?;
+        let stored: i64 = self.0.run(invocation.invoke_async(&mut conn)).await?;
         Ok(stored == 1)
     }
 
     async fn invalidate(&self, scopes: &[String]) -> Result<(), CacheError> {
         let keys: Vec<String> = scopes.iter().map(|s| hash_tagged(s)).collect();
         let delivered = async {
-            self.ready().await?;
+            self.0.ready().await?;
             let mut cmd = redis::cmd("DEL");
             cmd.arg(&keys);
-            self.run(cmd.query_async::<i64>(&mut self.conn.clone()))
+            self.0
+                .run(cmd.query_async::<i64>(&mut self.0.conn.clone()))
                 .await
         }
         .await;
         if let Err(err) = delivered {
-            if let Ok(mut pending) = self.pending.lock() {
+            if let Ok(mut pending) = self.0.pending.lock() {
                 pending.extend(keys);
-                self.has_pending.store(true, Ordering::Release);
+                self.0.has_pending.store(true, Ordering::Release);
             }
             return Err(err);
         }
@@ -248,23 +330,26 @@ impl CacheBackend for RedisBackend {
     }
 
     async fn count(&self, key: &str, window: Duration) -> Result<(u64, Duration), CacheError> {
-        if !self.breaker.is_closed() {
+        if !self.0.breaker.is_closed() {
             return Err(CacheError::Unavailable(
                 "skipped after a recent failure".into(),
             ));
         }
-        let mut conn = self.conn.clone();
+        let mut conn = self.0.conn.clone();
         let window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
-        let mut invocation = self.count.key(key);
+        let mut invocation = self.0.count.key(key);
         invocation.arg(window_ms);
-        let (count, ttl_ms): (u64, i64) = self.run(invocation.invoke_async(&mut conn)).await?;
+        let (count, ttl_ms): (u64, i64) = self.0.run(invocation.invoke_async(&mut conn)).await?;
         let reset = Duration::from_millis(u64::try_from(ttl_ms).unwrap_or(0));
         Ok((count, reset))
     }
 
     async fn ping(&self) -> Result<(), CacheError> {
-        let mut conn = self.conn.clone();
-        let pong: String = self.run(redis::cmd("PING").query_async(&mut conn)).await?;
+        let mut conn = self.0.conn.clone();
+        let pong: String = self
+            .0
+            .run(redis::cmd("PING").query_async(&mut conn))
+            .await?;
         if pong == "PONG" {
             Ok(())
         } else {

@@ -239,3 +239,47 @@ async fn pause_redis(url: &str, millis: u64) -> redis::RedisResult<()> {
         .query_async(&mut conn)
         .await
 }
+
+/// Many readers at once on another process, right after each write: batched generation checks
+/// must still all see the write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_reads_after_a_write_all_see_it() {
+    let namespace = unique_namespace();
+    let (Some(writer), Some(reader)) =
+        (redis_cache(&namespace).await, redis_cache(&namespace).await)
+    else {
+        return;
+    };
+    let database = Arc::new(AtomicUsize::new(0));
+    let read = |cache: Cache, database: Arc<AtomicUsize>| async move {
+        let value: Result<Arc<usize>, std::convert::Infallible> = cache
+            .get_or_load(key("p:hot"), || async move {
+                Ok(database.load(Ordering::SeqCst))
+            })
+            .await;
+        value.map(|v| *v).unwrap_or(usize::MAX)
+    };
+    for round in 1..=30 {
+        // Warm the reader's cache with the current value.
+        read(reader.clone(), database.clone()).await;
+        database.store(round, Ordering::SeqCst);
+        writer.invalidate(&["p:hot"]).await;
+        let readers: Vec<_> = (0..40)
+            .map(|_| tokio::spawn(read(reader.clone(), database.clone())))
+            .collect();
+        for handle in readers {
+            assert_eq!(
+                handle.await.unwrap_or(usize::MAX),
+                round,
+                "a reader saw a value from before the write"
+            );
+        }
+    }
+    let hits = reader
+        .stats()
+        .snapshot()
+        .iter()
+        .map(|(_, c)| c.hits)
+        .sum::<u64>();
+    assert!(hits > 0, "the reads never hit the cache");
+}

@@ -22,11 +22,17 @@ use crate::{
 pub struct CatalogSettings {
     /// Items on a listing page when the client does not say.
     pub page_size: u32,
+    /// Whether listing and search pages are cached. Every product write invalidates all of them,
+    /// so a catalog written to many times a second may do better without.
+    pub cache_listings: bool,
 }
 
 impl Default for CatalogSettings {
     fn default() -> Self {
-        Self { page_size: 24 }
+        Self {
+            page_size: 24,
+            cache_listings: true,
+        }
     }
 }
 
@@ -126,6 +132,9 @@ impl Catalog {
         query: ListingQuery,
     ) -> Result<Arc<Page<ProductSummary>>, CatalogError> {
         let plan = self.plan_listing(query).await?;
+        if !self.settings.cache_listings {
+            return self.load_listing(&plan).await.map(Arc::new);
+        }
         let key = CacheKey {
             family: FAMILY_LISTING,
             scope: cache_keys::LISTINGS,

@@ -134,6 +134,7 @@ impl App {
             cache.clone(),
             CatalogSettings {
                 page_size: settings.catalog.page_size,
+                cache_listings: settings.catalog.cache_listings,
             },
         );
         let auth = AuthService::new(db.clone(), cache.clone(), auth_settings(settings))?;

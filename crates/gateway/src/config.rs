@@ -139,6 +139,7 @@ pub struct AuthConfig {
 #[serde(deny_unknown_fields)]
 pub struct CatalogConfig {
     pub page_size: u32,
+    pub cache_listings: bool,
     pub default_lang: Lang,
 }
 

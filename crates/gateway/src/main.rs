@@ -223,6 +223,7 @@ async fn seed_catalog(
         cache,
         CatalogSettings {
             page_size: settings.catalog.page_size,
+            cache_listings: settings.catalog.cache_listings,
         },
     );
     let report = match products {

@@ -15,7 +15,7 @@ pub use services::{Availability, ci, postgres_admin_url, redis_url, require};
 /// Declares a test that runs once per database backend: `<name>::on_sqlite` and
 /// `<name>::on_postgres`. The body gets a migrated, empty [`TestDb`] named by the first argument.
 ///
-/// ```ignore
+/// ```text
 /// backend_test!(async fn products_round_trip(db) {
 ///     assert!(db.conn.ping().await.is_ok());
 /// });

@@ -79,22 +79,25 @@ pub(crate) async fn page(
             // then read just the page's products.
             sql.push("SELECT ")
                 .push(COLUMNS)
-                .push(", s.score AS score FROM (SELECT sc.product_id, sc.score FROM (");
-            scores(&mut sql, words);
-            sql.push(") sc");
-            if let Some(after) = after {
-                let score = after.score.ok_or(CatalogError::InvalidCursor)?;
-                sql.push(" WHERE sc.score < ").bind(score);
-                sql.push(" OR (sc.score = ")
-                    .bind(score)
-                    .push(" AND sc.product_id > ")
-                    .bind(after.id)
-                    .push(")");
+                .push(", s.score AS score FROM (");
+            match (words, after) {
+                ([only], None) => top_of_one_word(&mut sql, only, limit),
+                _ => {
+                    sql.push("SELECT sc.product_id, sc.score FROM (");
+                    scores(&mut sql, words);
+                    sql.push(") sc");
+                    if let Some(after) = after {
+                        let score = after.score.ok_or(CatalogError::InvalidCursor)?;
+                        sql.push(" WHERE sc.score < ").bind(score);
+                        sql.push(" OR (sc.score = ").bind(score);
+                        sql.push(" AND sc.product_id < ").bind(after.id).push(")");
+                    }
+                    sql.push(" ORDER BY sc.score DESC, sc.product_id DESC LIMIT ")
+                        .bind(limit);
+                }
             }
-            sql.push(" ORDER BY sc.score DESC, sc.product_id ASC LIMIT ")
-                .bind(limit);
             sql.push(") s JOIN products p ON p.id = s.product_id WHERE p.status = 'active'");
-            sql.push(" ORDER BY s.score DESC, p.id ASC");
+            sql.push(" ORDER BY s.score DESC, p.id DESC");
             let rows = conn.query_all_raw(sql.build()).await?;
             return rows.iter().map(read_row).collect();
         }
@@ -116,7 +119,7 @@ pub(crate) async fn page(
         keyset(&mut sql, sort, after)?;
     }
     sql.push(match sort {
-        Sort::Relevance => " ORDER BY s.score DESC, p.id ASC",
+        Sort::Relevance => " ORDER BY s.score DESC, p.id DESC",
         Sort::Newest => " ORDER BY p.id DESC",
         Sort::PriceAsc => " ORDER BY p.price_minor ASC, p.id ASC",
         Sort::PriceDesc => " ORDER BY p.price_minor DESC, p.id DESC",
@@ -124,6 +127,31 @@ pub(crate) async fn page(
     sql.push(" LIMIT ").bind(limit);
     let rows = conn.query_all_raw(sql.build()).await?;
     rows.iter().map(read_row).collect()
+}
+
+/// The first page of a one-word search, read from the top of each matching term's postings.
+///
+/// The index is ordered by term, weight and product, so the best `limit` products of one term
+/// are the last `limit` entries of its range. A product's score is its best over the word's
+/// terms, so the best `limit` products overall are among the best `limit` of each term: merging
+/// those few lists replaces aggregating every product that matches. (Later pages use the general
+/// query, whose order is the same.)
+fn top_of_one_word(sql: &mut Sql, candidates: &[Candidate], limit: i64) {
+    sql.push("SELECT u.product_id AS product_id, MAX(u.score) AS score FROM (");
+    for (i, c) in candidates.iter().enumerate() {
+        if i > 0 {
+            sql.push(" UNION ALL ");
+        }
+        sql.push("SELECT * FROM (SELECT t.product_id AS product_id, CAST(t.weight * ");
+        sql.bind(i32::from(c.quality))
+            .push(" AS BIGINT) AS score FROM product_terms t WHERE t.term = ");
+        sql.bind(c.term.clone())
+            .push(" ORDER BY t.weight DESC, t.product_id DESC LIMIT ")
+            .bind(limit);
+        sql.push(&format!(") a{i}"));
+    }
+    sql.push(") u GROUP BY u.product_id ORDER BY score DESC, u.product_id DESC LIMIT ")
+        .bind(limit);
 }
 
 /// `product_id, score` of the products that match every word: per word, the best weight x
@@ -214,7 +242,7 @@ fn keyset(sql: &mut Sql, sort: Sort, after: Position) -> Result<(), CatalogError
             sql.push(" AND (s.score < ").bind(score);
             sql.push(" OR (s.score = ")
                 .bind(score)
-                .push(" AND p.id > ")
+                .push(" AND p.id < ")
                 .bind(after.id)
                 .push("))");
         }

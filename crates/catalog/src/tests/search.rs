@@ -77,8 +77,9 @@ async fn catalog(db: souk_testkit::TestDb) -> (Fixture, Vec<ProductId>) {
 backend_test!(async fn arabic_queries_ignore_diacritics(db) {
     let (f, ids) = catalog(db).await;
     assert_eq!(search(&f, "فَخّار مَطْلِي").await, vec![ids[0]]);
-    // Every pottery product has the word in its craft's name; the one with it in its title first.
-    assert_eq!(search(&f, "فَخّار").await, vec![ids[0], ids[4], ids[5]]);
+    // Every pottery product has the word in its craft's name; the one with it in its title
+    // first, then equals newest first.
+    assert_eq!(search(&f, "فَخّار").await, vec![ids[0], ids[5], ids[4]]);
     // And the other way: the title has the diacritics, the query has none.
     assert_eq!(search(&f, "مزخرفة").await, vec![ids[6]]);
 });
@@ -150,4 +151,12 @@ backend_test!(async fn a_title_match_ranks_above_a_description_match(db) {
 backend_test!(async fn a_query_of_only_function_words_finds_nothing(db) {
     let (f, _) = catalog(db).await;
     assert!(search(&f, "de la").await.is_empty());
+});
+
+backend_test!(async fn a_product_matching_a_word_twice_is_listed_once_with_its_best_match(db) {
+    let f = Fixture::new(db).await;
+    let a = f.artisan("a@example.ma").await;
+    let both = f.product(&a, "zellige", &[(Lang::Fr, "Bol et bols")], &[], 1_000).await.id;
+    let prefix_only = f.product(&a, "zellige", &[(Lang::Fr, "Bols")], &[], 1_000).await.id;
+    assert_eq!(search(&f, "bol").await, vec![both, prefix_only]);
 });
