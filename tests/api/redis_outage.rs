@@ -8,17 +8,8 @@ use souk_api_tests::{Env, TestApp};
 use souk_testkit::{RedisServer, TestDb};
 
 async fn hits(app: &TestApp) -> u64 {
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
+    app.metric("souk_cache_hits_total{family=\"product\"}")
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let text = text.text().await.unwrap_or_default();
-    text.lines()
-        .filter(|l| l.starts_with("souk_cache_hits_total{family=\"product\"}"))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
-        .sum()
 }
 
 async fn outage(db: TestDb) {

@@ -249,6 +249,22 @@ impl TestApp {
         reply.body["id"].as_str().unwrap_or_default().to_owned()
     }
 
+    /// The sum of the `/metrics` samples whose line starts with `series` (a name, or a name and
+    /// the start of its labels).
+    pub async fn metric(&self, series: &str) -> u64 {
+        let reply = self
+            .client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let text = reply.text().await.unwrap_or_default();
+        text.lines()
+            .filter(|line| line.starts_with(series))
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum()
+    }
+
     /// Stops the gateway and waits for it to finish.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {

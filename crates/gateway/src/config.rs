@@ -223,8 +223,9 @@ impl Settings {
                     .map(|_| "cache.redis_url".into()),
             )
             .merge(
+                // SOUK_ENV and SOUK_CONFIG_DIR choose files; SOUK_TEST_* belong to the tests.
                 Env::prefixed("SOUK_")
-                    .ignore(&["ENV", "CONFIG_DIR"])
+                    .ignore(&["ENV", "CONFIG_DIR", "TEST_POSTGRES_URL", "TEST_REDIS_URL"])
                     .split("__"),
             );
         if let Some(listen) = sources.listen {

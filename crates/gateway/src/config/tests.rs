@@ -41,6 +41,8 @@ fn the_environment_overrides_files_and_flags_override_the_environment() {
         jail.set_env("SOUK_CATALOG__PAGE_SIZE", "12");
         jail.set_env("DATABASE_URL", "postgres://u:secret@db/souk");
         jail.set_env("REDIS_URL", "redis://cache:6379");
+        // The test harness's own variables are not settings.
+        jail.set_env("SOUK_TEST_POSTGRES_URL", "postgres://127.0.0.1/postgres");
         let settings = load_in(jail).map_err(|e| e.to_string())?;
         assert_eq!(settings.cache.ttl_seconds, 42);
         assert_eq!(settings.listen.to_string(), "0.0.0.0:9000");
