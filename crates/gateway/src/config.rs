@@ -225,7 +225,13 @@ impl Settings {
             .merge(
                 // SOUK_ENV and SOUK_CONFIG_DIR choose files; SOUK_TEST_* belong to the tests.
                 Env::prefixed("SOUK_")
-                    .ignore(&["ENV", "CONFIG_DIR", "TEST_POSTGRES_URL", "TEST_REDIS_URL"])
+                    .ignore(&[
+                        "ENV",
+                        "CONFIG_DIR",
+                        "TEST_POSTGRES_URL",
+                        "TEST_REDIS_URL",
+                        "TEST_SKIPS",
+                    ])
                     .split("__"),
             );
         if let Some(listen) = sources.listen {

@@ -66,9 +66,27 @@ pub fn require(service: &str, url: &str, probe: Result<(), String>, ci: bool) ->
         Availability::Available => true,
         Availability::Skip(message) => {
             eprintln!("{message}");
+            record_skip(service);
             false
         }
         Availability::Fail(message) => panic!("{message}"),
+    }
+}
+
+/// Notes a skipped test in the file named by `SOUK_TEST_SKIPS` (set by `scripts/test`, which
+/// lists them at the end: a skipped test passes, so the harness alone would not tell).
+fn record_skip(service: &str) {
+    use std::io::Write;
+    let Some(path) = std::env::var_os("SOUK_TEST_SKIPS") else {
+        return;
+    };
+    let test = std::thread::current().name().unwrap_or("a test").to_owned();
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        let _ = writeln!(file, "{test} (needs {service})");
     }
 }
 
