@@ -6,7 +6,10 @@
 //! products are being added.
 
 use chrono::{DateTime, Utc};
-use souk_db::{ConnectionTrait, sea_orm::QueryResult};
+use souk_db::{
+    ConnectionTrait,
+    sea_orm::{DbBackend, QueryResult},
+};
 use uuid::Uuid;
 
 use super::sql::Sql;
@@ -74,14 +77,15 @@ pub(crate) async fn page(
     let mut sql = Sql::new(conn.get_database_backend());
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     match words {
-        Some(words) if sort == Sort::Relevance && filter.is_empty() => {
-            // The common search: rank from the index alone (only active products are indexed),
-            // then read just the page's products.
+        Some(words) if sort == Sort::Relevance => {
+            // Rank from the index alone (only active products are indexed), in order, then
+            // walk that order through the products table until the page is full: a product
+            // filtered out costs one index probe, and the walk stops at the page's end.
             sql.push("SELECT ")
                 .push(COLUMNS)
                 .push(", s.score AS score FROM (");
             match (words, after) {
-                ([only], None) => top_of_one_word(&mut sql, only, limit),
+                ([only], None) if filter.is_empty() => top_of_one_word(&mut sql, only, limit),
                 _ => {
                     sql.push("SELECT sc.product_id, sc.score FROM (");
                     scores(&mut sql, words);
@@ -92,12 +96,22 @@ pub(crate) async fn page(
                         sql.push(" OR (sc.score = ").bind(score);
                         sql.push(" AND sc.product_id < ").bind(after.id).push(")");
                     }
-                    sql.push(" ORDER BY sc.score DESC, sc.product_id DESC LIMIT ")
-                        .bind(limit);
+                    sql.push(" ORDER BY sc.score DESC, sc.product_id DESC");
                 }
             }
-            sql.push(") s JOIN products p ON p.id = s.product_id WHERE p.status = 'active'");
-            sql.push(" ORDER BY s.score DESC, p.id DESC");
+            sql.push(") s");
+            if conn.get_database_backend() == DbBackend::Postgres {
+                // LATERAL keeps PostgreSQL to that walk (a hash join would read every product).
+                sql.push(" CROSS JOIN LATERAL (SELECT * FROM products p WHERE p.id = s.product_id");
+                sql.push(" AND p.status = 'active'");
+                filters(&mut sql, filter, now);
+                sql.push(") p");
+            } else {
+                sql.push(" JOIN products p ON p.id = s.product_id WHERE p.status = 'active'");
+                filters(&mut sql, filter, now);
+            }
+            sql.push(" ORDER BY s.score DESC, s.product_id DESC LIMIT ")
+                .bind(limit);
             let rows = conn.query_all_raw(sql.build()).await?;
             return rows.iter().map(read_row).collect();
         }
@@ -119,8 +133,8 @@ pub(crate) async fn page(
         keyset(&mut sql, sort, after)?;
     }
     sql.push(match sort {
-        Sort::Relevance => " ORDER BY s.score DESC, p.id DESC",
-        Sort::Newest => " ORDER BY p.id DESC",
+        // Relevance without words is refused before a query is planned.
+        Sort::Relevance | Sort::Newest => " ORDER BY p.id DESC",
         Sort::PriceAsc => " ORDER BY p.price_minor ASC, p.id ASC",
         Sort::PriceDesc => " ORDER BY p.price_minor DESC, p.id DESC",
     });
@@ -237,15 +251,8 @@ fn keyset(sql: &mut Sql, sort: Sort, after: Position) -> Result<(), CatalogError
                 .bind(after.id)
                 .push("))");
         }
-        Sort::Relevance => {
-            let score = after.score.ok_or(CatalogError::InvalidCursor)?;
-            sql.push(" AND (s.score < ").bind(score);
-            sql.push(" OR (s.score = ")
-                .bind(score)
-                .push(" AND p.id < ")
-                .bind(after.id)
-                .push("))");
-        }
+        // Pages in relevance order are read by the search branch of `page`, never here.
+        Sort::Relevance => return Err(CatalogError::InvalidCursor),
     }
     Ok(())
 }

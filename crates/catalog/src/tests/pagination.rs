@@ -9,10 +9,17 @@ use souk_testkit::backend_test;
 use super::fixture::Fixture;
 use crate::{ListingQuery, Sort};
 
-async fn walk_while_adding(f: &Fixture, who: &souk_auth::Principal, q: Option<&str>, sort: Sort) {
+async fn walk_while_adding(
+    f: &Fixture,
+    who: &souk_auth::Principal,
+    q: Option<&str>,
+    sort: Sort,
+    price_max: Option<i64>,
+) {
     let before: HashSet<ProductId> = {
         let all = ListingQuery {
             q: q.map(Into::into),
+            price_max,
             limit: Some(100),
             ..ListingQuery::default()
         };
@@ -33,6 +40,7 @@ async fn walk_while_adding(f: &Fixture, who: &souk_auth::Principal, q: Option<&s
             q: q.map(Into::into),
             sort: Some(sort),
             cursor,
+            price_max,
             limit: Some(4),
             ..ListingQuery::default()
         };
@@ -72,9 +80,11 @@ backend_test!(async fn pages_neither_skip_nor_repeat_while_products_are_added(db
         f.product(&who, "pottery", &[(Lang::Fr, &format!("Bol ancien {i}"))], &[], price).await;
     }
     for sort in [Sort::Newest, Sort::PriceAsc, Sort::PriceDesc] {
-        walk_while_adding(&f, &who, None, sort).await;
+        walk_while_adding(&f, &who, None, sort, None).await;
     }
-    walk_while_adding(&f, &who, Some("bol"), Sort::Relevance).await;
+    walk_while_adding(&f, &who, Some("bol"), Sort::Relevance, None).await;
+    // A search with a filter pages the same way.
+    walk_while_adding(&f, &who, Some("bol"), Sort::Relevance, Some(6_000)).await;
 });
 
 backend_test!(async fn a_cursor_from_another_order_is_refused(db) {
