@@ -82,10 +82,10 @@ impl Catalog {
             scope: &scope,
             key: "",
         };
-        let crafts = self.crafts().await?;
         // Not found is not cached: the loader's error passes through.
         self.cache
             .get_or_load(key, || async {
+                let crafts = self.crafts().await?;
                 store::artisans::get(&self.db, id, &crafts)
                     .await?
                     .ok_or(CatalogError::NotFound("artisan"))
