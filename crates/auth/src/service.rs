@@ -59,10 +59,6 @@ impl PreparedAccount {
     pub fn id(&self) -> AccountId {
         self.id
     }
-
-    pub fn role(&self) -> Role {
-        self.role
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -263,14 +259,6 @@ impl AuthService {
             account_id: account.id,
             role: account.role,
         })
-    }
-
-    /// The account of an id.
-    pub async fn account(&self, id: AccountId) -> Result<Option<Account>, AuthError> {
-        let row = accounts::Entity::find_by_id(id.into_uuid())
-            .one(&self.db)
-            .await?;
-        row.map(account_from_row).transpose()
     }
 }
 

@@ -331,14 +331,16 @@ impl Catalog {
             input::DESCRIPTION_MAX_CHARS,
         )?;
         let default_lang = input::default_lang("title", input.default_lang, &title)?;
-        let (_, artisan) = store::artisans::row(&self.db, artisan_id)
+        let (artisan_row, artisan) = store::artisans::row(&self.db, artisan_id)
             .await?
             .ok_or_else(|| CatalogError::invalid("artisan_id", "no artisan with this id"))?;
         let now = Utc::now();
         let product = Product {
             id: ProductId::new(),
             listed_by: (principal.role != Role::Artisan).then_some(principal.account_id),
-            artisan_account: None,
+            artisan_account: artisan_row
+                .account_id
+                .map(souk_kernel::AccountId::from_uuid),
             artisan,
             craft: craft.slug.clone(),
             title,

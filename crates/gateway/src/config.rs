@@ -58,10 +58,6 @@ impl From<figment::Error> for ConfigError {
 pub struct Secret(String);
 
 impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
     pub fn expose(&self) -> &str {
         &self.0
     }

@@ -3,16 +3,11 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
-use souk_kernel::{Lang, Localized, LocalizedText};
+use souk_kernel::{Lang, LocalizedText};
 use utoipa::ToSchema;
 
 /// Multilingual text as sent by writers: `{"ar": "...", "fr": "..."}`.
 pub type TextMap = BTreeMap<Lang, String>;
-
-/// The text in the reader's language (or the closest there is), with its language and direction.
-pub fn localize(text: &LocalizedText, wanted: Lang, fallback: Lang) -> Option<Localized> {
-    text.localize(wanted, fallback)
-}
 
 /// Every language of a text, for editors and for clients that switch language themselves.
 pub fn all_languages(text: &LocalizedText) -> BTreeMap<Lang, String> {

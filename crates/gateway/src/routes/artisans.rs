@@ -9,7 +9,7 @@ use souk_kernel::{ArtisanId, Lang, Localized};
 use utoipa::ToSchema;
 
 use crate::{
-    dto::{all_languages, localize},
+    dto::all_languages,
     error::{ApiError, Problem},
     extract::{ApiPath, Language},
     state::AppState,
@@ -52,9 +52,9 @@ pub async fn get_artisan(
     let artisan = state.catalog.artisan(id).await?;
     Ok(Json(ArtisanDto {
         id: artisan.id,
-        name: localize(&artisan.name, lang, artisan.default_lang),
+        name: artisan.name.localize(lang, artisan.default_lang),
         names: all_languages(&artisan.name),
-        bio: localize(&artisan.bio, lang, artisan.default_lang),
+        bio: artisan.bio.localize(lang, artisan.default_lang),
         commune: artisan.commune.clone(),
         cooperative: artisan.cooperative.clone(),
         crafts: artisan.crafts.clone(),

@@ -8,7 +8,7 @@ use souk_kernel::{CraftId, Lang, Localized};
 use utoipa::ToSchema;
 
 use crate::{
-    dto::{List, all_languages, localize},
+    dto::{List, all_languages},
     error::{ApiError, Problem},
     extract::Language,
     state::AppState,
@@ -48,7 +48,7 @@ pub async fn list_crafts(
             id: c.id,
             slug: c.slug.clone(),
             parent: c.parent.and_then(slug_of),
-            name: localize(&c.name, lang, Lang::Fr),
+            name: c.name.localize(lang, state.http.default_lang),
             names: all_languages(&c.name),
         })
         .collect();

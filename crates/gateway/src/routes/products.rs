@@ -17,7 +17,7 @@ use souk_kernel::{ArtisanId, Lang, Localized, Money, Page, ProductId};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::{
-    dto::{TextMap, all_languages, double_option, localize},
+    dto::{TextMap, all_languages, double_option},
     error::{ApiError, Problem},
     extract::{ApiJson, ApiPath, ApiQuery, Authenticated, Language, MaybeAuthenticated},
     state::AppState,
@@ -177,7 +177,7 @@ pub struct ProductDto {
 fn artisan_ref(artisan: &souk_catalog::ArtisanRef, lang: Lang) -> ArtisanRefDto {
     ArtisanRefDto {
         id: artisan.id,
-        name: localize(&artisan.name, lang, artisan.default_lang),
+        name: artisan.name.localize(lang, artisan.default_lang),
         commune: artisan.commune.clone(),
     }
 }
@@ -185,7 +185,7 @@ fn artisan_ref(artisan: &souk_catalog::ArtisanRef, lang: Lang) -> ArtisanRefDto 
 fn summary_dto(p: &ProductSummary, lang: Lang, now: DateTime<Utc>) -> ProductSummaryDto {
     ProductSummaryDto {
         id: p.id,
-        title: localize(&p.title, lang, p.default_lang),
+        title: p.title.localize(lang, p.default_lang),
         craft: p.craft.clone(),
         artisan: artisan_ref(&p.artisan, lang),
         price: p.price,
@@ -200,8 +200,8 @@ fn summary_dto(p: &ProductSummary, lang: Lang, now: DateTime<Utc>) -> ProductSum
 fn product_dto(p: &Product, lang: Lang, now: DateTime<Utc>, with_translations: bool) -> ProductDto {
     ProductDto {
         id: p.id,
-        title: localize(&p.title, lang, p.default_lang),
-        description: localize(&p.description, lang, p.default_lang),
+        title: p.title.localize(lang, p.default_lang),
+        description: p.description.localize(lang, p.default_lang),
         languages: p.title.languages().collect(),
         translations: with_translations.then(|| Translations {
             title: all_languages(&p.title),
