@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261129_000001_create_accounts;
 mod m20261129_000002_create_catalog;
 mod m20261129_000003_create_search_index;
+mod m20261129_000004_create_agency;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_create_accounts::Migration),
             Box::new(m20261129_000002_create_catalog::Migration),
             Box::new(m20261129_000003_create_search_index::Migration),
+            Box::new(m20261129_000004_create_agency::Migration),
         ]
     }
 }

@@ -1,11 +1,14 @@
 //! Black-box tests of the HTTP API: the real gateway on a random port, against SQLite with the
 //! in-process cache and against PostgreSQL with Redis.
 
+mod agency;
 mod auth;
 mod fuzz;
 mod migrations;
 mod operations;
+mod photos;
 mod products;
 mod redis_outage;
 mod replicas;
 mod search;
+mod sync;

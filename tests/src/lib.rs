@@ -75,6 +75,50 @@ impl Env {
         env
     }
 
+    /// Appoints an admin straight in the database (admins cannot sign up) and signs them in.
+    pub async fn admin(&self, app: &TestApp, email: &str) -> String {
+        let cache = Cache::in_process("admin", Duration::from_secs(1), 10);
+        let settings = souk_auth::AuthSettings {
+            password: souk_auth::PasswordParams {
+                memory_kib: 64,
+                iterations: 1,
+                parallelism: 1,
+            },
+            ..souk_auth::AuthSettings::default()
+        };
+        let auth = souk_auth::AuthService::new(self.db.conn.clone(), cache, settings)
+            .unwrap_or_else(|e| panic!("{e}"));
+        auth.appoint(souk_auth::NewAccount {
+            email: email.into(),
+            password: "a long passphrase".into(),
+            display_name: "Operator".into(),
+            role: souk_auth::Role::Admin,
+        })
+        .await
+        .unwrap_or_else(|e| panic!("appoint admin: {e}"));
+        app.login(email).await
+    }
+
+    /// Files under the photo store (the local default in `data_dir`).
+    pub fn photo_files(&self) -> Vec<PathBuf> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else {
+                    out.push(path);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        walk(&self.data_dir.path().join("photos"), &mut files);
+        files
+    }
+
     pub fn is_postgres(&self) -> bool {
         self.db.backend == souk_db::Backend::Postgres
     }
@@ -242,6 +286,66 @@ impl TestApp {
         reply.body["token"].as_str().unwrap_or_default().to_owned()
     }
 
+    /// An admin appoints an agent; returns the agent's token and account id.
+    pub async fn agent(&self, admin: &str, email: &str) -> (String, String) {
+        let body = json!({"email": email, "password": "a long passphrase", "display_name": "Agent", "commission_bps": 500});
+        let reply = self.post("/v1/admin/agents", Some(admin), body).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        let id = reply.body["id"].as_str().unwrap_or_default().to_owned();
+        (self.login(email).await, id)
+    }
+
+    /// An agent onboards an artisan (with consent); returns the artisan's id.
+    pub async fn onboard(&self, agent: &str, name: &str) -> String {
+        let reply = self
+            .post("/v1/agent/artisans", Some(agent), onboarding(name))
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body["id"].as_str().unwrap_or_default().to_owned()
+    }
+
+    pub async fn get_as(&self, path: &str, token: &str) -> Reply {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    /// Uploads a file as `multipart/form-data` in a field named `photo`.
+    pub async fn upload(&self, path: &str, token: &str, bytes: &[u8]) -> Reply {
+        let boundary = "souk-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"photo.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n").as_bytes());
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let response = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        Reply::read(response).await
+    }
+
+    /// The raw bytes at a path.
+    pub async fn bytes(&self, path: &str) -> (StatusCode, Vec<u8>) {
+        let response = self
+            .client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        let status = response.status();
+        (status, response.bytes().await.unwrap_or_default().to_vec())
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.call(Method::PUT, path, token, Some(body)).await
+    }
+
     /// Lists a product and returns its id.
     pub async fn product(&self, token: &str, body: Value) -> String {
         let reply = self.post("/v1/products", Some(token), body).await;
@@ -282,6 +386,23 @@ impl Drop for TestApp {
             task.abort();
         }
     }
+}
+
+/// An artisan onboarded in the field, with their consent on record.
+pub fn onboarding(name: &str) -> Value {
+    json!({
+        "name": {"ar": name, "fr": name},
+        "commune": "Sefrou",
+        "crafts": ["pottery"],
+        "phone": "06 12 34 56 78",
+        "payout": {"method": "cash_via_agent"},
+        "consent": {
+            "given_on": "2026-11-20",
+            "method": "thumbprint",
+            "witness": "Moqaddem of the douar",
+            "reference": "form FM-2026-0142"
+        }
+    })
 }
 
 /// What came back.

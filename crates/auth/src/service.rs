@@ -161,6 +161,15 @@ impl AuthService {
         account_from_row(row)
     }
 
+    /// An account by its id.
+    pub async fn account(&self, id: AccountId) -> Result<Option<Account>, AuthError> {
+        accounts::Entity::find_by_id(id.into_uuid())
+            .one(&self.db)
+            .await?
+            .map(account_from_row)
+            .transpose()
+    }
+
     /// Self sign-up of a buyer or artisan account.
     pub async fn register(&self, new: NewAccount) -> Result<Account, AuthError> {
         let prepared = self.prepare(new, false).await?;

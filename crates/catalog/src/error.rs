@@ -10,12 +10,20 @@ pub enum CatalogError {
     Forbidden(&'static str),
     #[error("the product changed since version {expected}: it is now at version {actual}")]
     VersionConflict { expected: i32, actual: i32 },
+    #[error("the artisan's consent to be listed through someone else is not on record")]
+    ConsentRequired,
+    #[error("this claim code is not valid: unknown, already used or expired")]
+    InvalidClaimCode,
+    #[error("the artisan already has an account of their own")]
+    AlreadyClaimed,
     #[error("the cursor does not belong to this listing")]
     InvalidCursor,
     #[error(transparent)]
     Account(#[from] souk_auth::AuthError),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    #[error(transparent)]
+    Photo(#[from] souk_media::MediaError),
     #[error(transparent)]
     Db(#[from] souk_db::DbErr),
 }

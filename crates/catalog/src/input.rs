@@ -256,7 +256,9 @@ pub(crate) fn photos(urls: Vec<String>) -> Result<Vec<String>, CatalogError> {
             let field = format!("photos[{i}]");
             let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
             let host = url.split("://").nth(1).unwrap_or_default();
-            if !scheme_ok || host.is_empty() || host.starts_with('/') {
+            // Photos uploaded to Souk and served by the gateway itself.
+            let uploaded = url.starts_with("/media/photos/") && !url.contains("..");
+            if !uploaded && (!scheme_ok || host.is_empty() || host.starts_with('/')) {
                 Err(CatalogError::invalid(field, "must be an http(s) URL"))
             } else if url.chars().count() > PHOTO_URL_MAX_CHARS {
                 Err(CatalogError::invalid(

@@ -5,19 +5,27 @@
 //! Reads are cache-aside (one product, one artisan, the crafts, and listing pages); writes commit
 //! in one transaction with their search index rows, then invalidate what they changed.
 
+pub mod agency;
 mod cache_keys;
 mod error;
 pub mod import;
 mod input;
 mod model;
+mod photos;
+mod rights;
 pub mod search;
 mod service;
 mod store;
 
 pub use error::CatalogError;
 pub use input::{ArtisanInput, ListingQuery, ProductInput, ProductPatch, Sort};
-pub use model::{Artisan, ArtisanRef, Craft, Dimensions, Product, ProductStatus, ProductSummary};
-pub use service::{Catalog, CatalogSettings};
+pub use model::{
+    AgentGrants, Artisan, ArtisanAccess, ArtisanRef, Craft, Dimensions, Product, ProductStatus,
+    ProductSummary,
+};
+pub use photos::{Photo, PhotoVariant, Photos, StoredPhoto};
+pub use service::{Catalog, CatalogSettings, Stale};
+pub use souk_audit::{AuditEntry, Via};
 
 #[cfg(test)]
 mod tests;

@@ -78,10 +78,12 @@ pub struct ArtisanRef {
 pub struct Product {
     pub id: ProductId,
     pub artisan: ArtisanRef,
-    /// The account that owns the artisan profile (for edit rights; not shown publicly).
-    pub artisan_account: Option<AccountId>,
+    /// Who may act for the artisan (for edit rights; not shown publicly).
+    pub access: ArtisanAccess,
     /// Who created the listing, when it was not the artisan themself.
     pub listed_by: Option<AccountId>,
+    /// True when that was the artisan's agent (the public page says it was listed through one).
+    pub listed_by_agent: bool,
     pub craft: String,
     pub title: LocalizedText,
     pub description: LocalizedText,
@@ -99,6 +101,40 @@ pub struct Product {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// Who may act for an artisan: the artisan's own account, and the agent who represents them
+/// within what the artisan granted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArtisanAccess {
+    pub artisan: ArtisanId,
+    /// The artisan's own account, once they have one (signed up, or claimed from their agent).
+    pub account: Option<AccountId>,
+    pub agent: Option<AccountId>,
+    /// What the agent may do once the artisan has an account; before that the agent acts fully.
+    pub grants: AgentGrants,
+    /// A record of the artisan's consent to be listed through someone else.
+    pub consent_on_record: bool,
+}
+
+/// What an artisan who took over their account lets their agent do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentGrants {
+    /// List, edit and photograph products.
+    pub products: bool,
+    /// Change how the artisan is paid.
+    pub payout: bool,
+}
+
+impl Default for AgentGrants {
+    /// What a claim grants unless the artisan says otherwise: the agent keeps managing the
+    /// listings, and only the artisan changes where the money goes.
+    fn default() -> Self {
+        Self {
+            products: true,
+            payout: false,
+        }
+    }
 }
 
 /// A product as a listing shows it.

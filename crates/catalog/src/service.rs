@@ -4,9 +4,10 @@ use std::{collections::BTreeSet, sync::Arc};
 
 use chrono::Utc;
 use sha2::{Digest, Sha256};
+use souk_audit::{Actor, AuditEntry, Subject, Via};
 use souk_auth::{Account, AuthService, NewAccount, Principal, Role};
 use souk_cache::{Cache, CacheKey};
-use souk_db::{DatabaseConnection, begin_write};
+use souk_db::{DatabaseConnection, DatabaseTransaction, begin_write};
 use souk_kernel::{ArtisanId, CraftId, Cursor, LocalizedText, Page, ProductId};
 
 use crate::{
@@ -14,6 +15,8 @@ use crate::{
     cache_keys::{self, FAMILY_ARTISAN, FAMILY_CRAFTS, FAMILY_LISTING, FAMILY_PRODUCT},
     input::{self, ArtisanInput, ListingQuery, ProductInput, ProductPatch, Sort},
     model::{Artisan, Craft, Product, ProductStatus, ProductSummary},
+    photos::Photos,
+    rights::{self, Capacity, Scope},
     search::{self, index::Document, query::MAX_QUERY_WORDS},
     store::{self, listing},
 };
@@ -41,6 +44,7 @@ pub struct Catalog {
     db: DatabaseConnection,
     cache: Cache,
     settings: Arc<CatalogSettings>,
+    photos: Arc<Photos>,
 }
 
 impl Catalog {
@@ -49,7 +53,18 @@ impl Catalog {
             db,
             cache,
             settings: Arc::new(settings),
+            photos: Arc::new(Photos::default()),
         }
+    }
+
+    /// Keeps photos in `photos` (the default is an in-memory store, for tests).
+    pub fn with_photos(mut self, photos: Photos) -> Self {
+        self.photos = Arc::new(photos);
+        self
+    }
+
+    pub(crate) fn photos_handle(&self) -> Arc<Photos> {
+        Arc::clone(&self.photos)
     }
 
     pub(crate) fn db(&self) -> &DatabaseConnection {
@@ -101,7 +116,7 @@ impl Catalog {
     ) -> Result<Arc<Product>, CatalogError> {
         let product = self.cached_product(id).await?;
         let visible = product.status == ProductStatus::Active
-            || viewer.is_some_and(|v| may_edit(v, &product));
+            || viewer.is_some_and(|v| rights::may_view(v, &product.access));
         if visible {
             Ok(product)
         } else {
@@ -293,36 +308,54 @@ impl Catalog {
 
     // ---- writes -------------------------------------------------------------------------------
 
-    /// Lists a new product. Artisans list for themselves; admins for any artisan.
+    /// Lists a new product. Artisans list for themselves; their agent and admins for them.
     pub async fn create_product(
         &self,
         principal: &Principal,
         input: ProductInput,
     ) -> Result<Arc<Product>, CatalogError> {
-        let artisan_id = match principal.role {
-            Role::Artisan => {
-                let own = store::artisans::of_account(&self.db, principal.account_id)
-                    .await?
-                    .ok_or(CatalogError::Forbidden(
-                        "this account has no artisan profile",
-                    ))?;
-                if input.artisan_id.is_some_and(|given| given != own) {
-                    return Err(CatalogError::Forbidden(
-                        "artisans list their own products only",
-                    ));
-                }
-                own
+        let tx = begin_write(&self.db).await?;
+        let (product, stale) = self
+            .create_product_in(&tx, principal, Via::Api, ProductId::new(), input)
+            .await?;
+        tx.commit().await?;
+        self.forget(stale).await;
+        self.product(product.id, Some(principal)).await
+    }
+
+    /// Lists a new product with the given id inside the caller's transaction, with its search
+    /// terms and audit entry. The caller commits, then hands the returned [`Stale`] to
+    /// [`Catalog::forget`].
+    pub async fn create_product_in(
+        &self,
+        tx: &DatabaseTransaction,
+        principal: &Principal,
+        via: Via,
+        id: ProductId,
+        input: ProductInput,
+    ) -> Result<(Product, Stale), CatalogError> {
+        let artisan_id = match (input.artisan_id, principal.role) {
+            (Some(id), _) => id,
+            (None, Role::Artisan) => store::artisans::of_account(tx, principal.account_id)
+                .await?
+                .ok_or(CatalogError::Forbidden(
+                    "this account has no artisan profile",
+                ))?,
+            (None, Role::Admin | Role::Agent) => {
+                return Err(CatalogError::invalid("artisan_id", "is required"));
             }
-            Role::Admin => input
-                .artisan_id
-                .ok_or_else(|| CatalogError::invalid("artisan_id", "is required"))?,
-            _ => {
+            (None, _) => {
                 return Err(CatalogError::Forbidden(
-                    "only artisans and admins list products",
+                    "only artisans, their agents and admins list products",
                 ));
             }
         };
         let crafts = self.crafts().await?;
+        let (artisan_row, artisan) = store::artisans::row(tx, artisan_id)
+            .await?
+            .ok_or_else(|| CatalogError::invalid("artisan_id", "no artisan with this id"))?;
+        let access = store::artisans::access(&artisan_row)?;
+        let capacity = rights::act_for(principal, &access, Scope::Products)?;
         let craft = find_craft(&crafts, &input::slug("craft", &input.craft)?)?;
         let title = input::text("title", input.title, input::TITLE_MAX_CHARS)?;
         let description = input::optional_text(
@@ -331,16 +364,12 @@ impl Catalog {
             input::DESCRIPTION_MAX_CHARS,
         )?;
         let default_lang = input::default_lang("title", input.default_lang, &title)?;
-        let (artisan_row, artisan) = store::artisans::row(&self.db, artisan_id)
-            .await?
-            .ok_or_else(|| CatalogError::invalid("artisan_id", "no artisan with this id"))?;
         let now = Utc::now();
         let product = Product {
-            id: ProductId::new(),
-            listed_by: (principal.role != Role::Artisan).then_some(principal.account_id),
-            artisan_account: artisan_row
-                .account_id
-                .map(souk_kernel::AccountId::from_uuid),
+            id,
+            listed_by: capacity.on_behalf().then_some(principal.account_id),
+            listed_by_agent: capacity == Capacity::Agent,
+            access,
             artisan,
             craft: craft.slug.clone(),
             title,
@@ -360,34 +389,52 @@ impl Catalog {
             updated_at: now,
         };
 
-        let tx = begin_write(&self.db).await?;
-        store::products::insert(&tx, &product, craft.id).await?;
-        search::index::replace(&tx, product.id, &index_terms(&product, craft)).await?;
-        tx.commit().await?;
-        self.cache
-            .invalidate(&[&cache_keys::product(product.id), cache_keys::LISTINGS])
-            .await;
-        self.product(product.id, Some(principal)).await
+        store::products::insert(tx, &product, craft.id).await?;
+        search::index::replace(tx, product.id, &index_terms(&product, craft)).await?;
+        let entry = AuditEntry::new(
+            actor(principal),
+            Some(artisan_id),
+            Subject::Product(product.id.into_uuid()),
+            "product.created",
+            via,
+            souk_audit::created(&snapshot(&product)),
+        );
+        souk_audit::record(tx, &entry).await?;
+        let stale = Stale::product(product.id);
+        Ok((product, stale))
     }
 
-    /// Changes a product. Only its artisan (or an admin) may; a stale `expected_version` is a
-    /// conflict, never a silent overwrite.
+    /// Changes a product. Only its artisan, their agent or an admin may; a stale
+    /// `expected_version` is a conflict, never a silent overwrite.
     pub async fn update_product(
         &self,
         principal: &Principal,
         id: ProductId,
         patch: ProductPatch,
     ) -> Result<Arc<Product>, CatalogError> {
-        let crafts = self.crafts().await?;
         let tx = begin_write(&self.db).await?;
-        let mut product = store::products::get(&tx, id, &crafts)
+        let (_, stale) = self
+            .update_product_in(&tx, principal, Via::Api, id, patch)
+            .await?;
+        tx.commit().await?;
+        self.forget(stale).await;
+        self.product(id, Some(principal)).await
+    }
+
+    /// [`Catalog::update_product`] inside the caller's transaction.
+    pub async fn update_product_in(
+        &self,
+        tx: &DatabaseTransaction,
+        principal: &Principal,
+        via: Via,
+        id: ProductId,
+        patch: ProductPatch,
+    ) -> Result<(Product, Stale), CatalogError> {
+        let crafts = self.crafts().await?;
+        let mut product = store::products::get(tx, id, &crafts)
             .await?
             .ok_or(CatalogError::NotFound("product"))?;
-        if !may_edit(principal, &product) {
-            return Err(CatalogError::Forbidden(
-                "only the product's artisan or an admin may change it",
-            ));
-        }
+        rights::act_for(principal, &product.access, Scope::Products)?;
         if let Some(expected) = patch.expected_version
             && expected != product.version
         {
@@ -396,13 +443,14 @@ impl Catalog {
                 actual: product.version,
             });
         }
+        let before = snapshot(&product);
         let base_version = product.version;
         apply_patch(&mut product, patch, &crafts)?;
         product.version = base_version + 1;
         product.updated_at = Utc::now();
         let craft = find_craft(&crafts, &product.craft)?;
-        if !store::products::update_if_version(&tx, &product, craft.id, base_version).await? {
-            let actual = store::products::version(&tx, id)
+        if !store::products::update_if_version(tx, &product, craft.id, base_version).await? {
+            let actual = store::products::version(tx, id)
                 .await?
                 .unwrap_or(base_version);
             return Err(CatalogError::VersionConflict {
@@ -410,12 +458,26 @@ impl Catalog {
                 actual,
             });
         }
-        search::index::replace(&tx, id, &index_terms(&product, craft)).await?;
-        tx.commit().await?;
-        self.cache
-            .invalidate(&[&cache_keys::product(id), cache_keys::LISTINGS])
-            .await;
-        self.product(id, Some(principal)).await
+        search::index::replace(tx, id, &index_terms(&product, craft)).await?;
+        let entry = AuditEntry::new(
+            actor(principal),
+            Some(product.artisan.id),
+            Subject::Product(id.into_uuid()),
+            "product.updated",
+            via,
+            souk_audit::diff(&before, &snapshot(&product)),
+        );
+        souk_audit::record(tx, &entry).await?;
+        Ok((product, Stale::product(id)))
+    }
+
+    /// Drops what committed writes made stale from the cache.
+    pub async fn forget(&self, stale: Stale) {
+        if stale.scopes.is_empty() {
+            return;
+        }
+        let scopes: Vec<&str> = stale.scopes.iter().map(String::as_str).collect();
+        self.cache.invalidate(&scopes).await;
     }
 
     /// Signs up an artisan: their account and public profile, together or not at all.
@@ -426,33 +488,7 @@ impl Catalog {
         profile: ArtisanInput,
     ) -> Result<(Account, Artisan), CatalogError> {
         let crafts = self.crafts().await?;
-        let name = input::text("artisan.name", profile.name, input::NAME_MAX_CHARS)?;
-        let bio = input::optional_text("artisan.bio", profile.bio, input::BIO_MAX_CHARS)?;
-        let default_lang = input::default_lang("artisan.name", profile.default_lang, &name)?;
-        let commune = input::short_line("artisan.commune", &profile.commune, 80)?;
-        let cooperative = profile
-            .cooperative
-            .as_deref()
-            .map(|c| input::short_line("artisan.cooperative", c, 120))
-            .transpose()?;
-        if profile.crafts.is_empty() || profile.crafts.len() > 10 {
-            return Err(CatalogError::invalid(
-                "artisan.crafts",
-                "between 1 and 10 crafts",
-            ));
-        }
-        let mut craft_ids = Vec::new();
-        let mut slugs = Vec::new();
-        for (i, raw) in profile.crafts.iter().enumerate() {
-            let craft = find_craft(&crafts, &input::slug(&format!("artisan.crafts[{i}]"), raw)?)
-                .map_err(|_| {
-                    CatalogError::invalid(format!("artisan.crafts[{i}]"), "unknown craft")
-                })?;
-            if !craft_ids.contains(&craft.id) {
-                craft_ids.push(craft.id);
-                slugs.push(craft.slug.clone());
-            }
-        }
+        let (mut artisan, craft_ids) = build_artisan(&crafts, profile, ArtisanId::new())?;
         let prepared = auth
             .prepare(
                 NewAccount {
@@ -462,23 +498,58 @@ impl Catalog {
                 false,
             )
             .await?;
-        let artisan = Artisan {
-            id: ArtisanId::new(),
-            account_id: Some(prepared.id()),
-            name,
-            bio,
-            default_lang,
-            commune,
-            cooperative,
-            crafts: slugs,
-            created_at: Utc::now(),
-        };
+        artisan.account_id = Some(prepared.id());
         let tx = begin_write(&self.db).await?;
         let account = AuthService::insert(&tx, prepared).await?;
         store::artisans::insert(&tx, &artisan, &craft_ids).await?;
         tx.commit().await?;
         Ok((account, artisan))
     }
+}
+
+/// Checks an artisan's public profile and resolves their crafts.
+pub(crate) fn build_artisan(
+    crafts: &[Craft],
+    profile: ArtisanInput,
+    id: ArtisanId,
+) -> Result<(Artisan, Vec<CraftId>), CatalogError> {
+    let name = input::text("artisan.name", profile.name, input::NAME_MAX_CHARS)?;
+    let bio = input::optional_text("artisan.bio", profile.bio, input::BIO_MAX_CHARS)?;
+    let default_lang = input::default_lang("artisan.name", profile.default_lang, &name)?;
+    let commune = input::short_line("artisan.commune", &profile.commune, 80)?;
+    let cooperative = profile
+        .cooperative
+        .as_deref()
+        .map(|c| input::short_line("artisan.cooperative", c, 120))
+        .transpose()?;
+    if profile.crafts.is_empty() || profile.crafts.len() > 10 {
+        return Err(CatalogError::invalid(
+            "artisan.crafts",
+            "between 1 and 10 crafts",
+        ));
+    }
+    let mut craft_ids = Vec::new();
+    let mut slugs = Vec::new();
+    for (i, raw) in profile.crafts.iter().enumerate() {
+        let craft = find_craft(crafts, &input::slug(&format!("artisan.crafts[{i}]"), raw)?)
+            .map_err(|_| CatalogError::invalid(format!("artisan.crafts[{i}]"), "unknown craft"))?;
+        if !craft_ids.contains(&craft.id) {
+            craft_ids.push(craft.id);
+            slugs.push(craft.slug.clone());
+        }
+    }
+    let artisan = Artisan {
+        id,
+        account_id: None,
+        name,
+        bio,
+        default_lang,
+        commune,
+        cooperative,
+        crafts: slugs,
+        created_at: Utc::now(),
+    };
+    Ok((artisan, craft_ids))
 }
 
 struct ListingPlan {
@@ -502,8 +573,60 @@ fn listing_cache_key(
     hex::encode(&Sha256::digest(canonical.as_bytes())[..16])
 }
 
-fn may_edit(principal: &Principal, product: &Product) -> bool {
-    principal.is_admin() || product.artisan_account == Some(principal.account_id)
+/// The cache scopes a committed write made stale. Collect them while writing, and hand them to
+/// [`Catalog::forget`] once the transaction has committed.
+#[derive(Debug, Default)]
+#[must_use = "hand it to Catalog::forget after the commit"]
+pub struct Stale {
+    scopes: Vec<String>,
+}
+
+impl Stale {
+    pub(crate) fn product(id: ProductId) -> Self {
+        Self {
+            scopes: vec![cache_keys::product(id), cache_keys::LISTINGS.to_owned()],
+        }
+    }
+
+    pub(crate) fn artisan(id: ArtisanId, products: impl IntoIterator<Item = ProductId>) -> Self {
+        let mut scopes = vec![cache_keys::artisan(id), cache_keys::LISTINGS.to_owned()];
+        scopes.extend(products.into_iter().map(cache_keys::product));
+        Self { scopes }
+    }
+
+    pub fn merge(&mut self, other: Stale) {
+        for scope in other.scopes {
+            if !self.scopes.contains(&scope) {
+                self.scopes.push(scope);
+            }
+        }
+    }
+}
+
+pub(crate) fn actor(principal: &Principal) -> Actor {
+    Actor {
+        account: Some(principal.account_id),
+        role: principal.role.as_str().to_owned(),
+    }
+}
+
+/// What the audit trail compares: the fields a writer can change.
+fn snapshot(p: &Product) -> serde_json::Value {
+    serde_json::json!({
+        "craft": p.craft,
+        "title": p.title,
+        "description": p.description,
+        "default_lang": p.default_lang,
+        "materials": p.materials,
+        "dimensions_mm": p.dimensions,
+        "weight_g": p.weight_g,
+        "price_minor": p.price.amount_minor,
+        "currency": p.price.currency.code(),
+        "stock": p.stock,
+        "lead_time_days": p.lead_time_days,
+        "status": p.status.as_str(),
+        "photos": p.photos,
+    })
 }
 
 fn find_craft<'a>(crafts: &'a [Craft], slug: &str) -> Result<&'a Craft, CatalogError> {

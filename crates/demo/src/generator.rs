@@ -1,7 +1,9 @@
 //! Makes crafts, artisans and products from the region's data, reproducibly from a seed.
 
 use chrono::{DateTime, Duration, Utc};
-use souk_catalog::{Artisan, ArtisanRef, Craft, Dimensions, Product, ProductStatus};
+use souk_catalog::{
+    AgentGrants, Artisan, ArtisanAccess, ArtisanRef, Craft, Dimensions, Product, ProductStatus,
+};
 use souk_kernel::{ArtisanId, CraftId, Lang, LocalizedText, Money, ProductId};
 
 use crate::data::{COMMUNES, COOPERATIVES, CRAFTS, CraftData, FAMILY_NAMES, GIVEN_NAMES};
@@ -204,8 +206,15 @@ impl Generator {
                 default_lang: artisan.default_lang,
                 commune: artisan.commune.clone(),
             },
-            artisan_account: None,
+            access: ArtisanAccess {
+                artisan: artisan.id,
+                account: None,
+                agent: None,
+                grants: AgentGrants::default(),
+                consent_on_record: false,
+            },
             listed_by: None,
+            listed_by_agent: false,
             craft: craft.slug.into(),
             title,
             description,

@@ -9,10 +9,12 @@ use axum::{
     middleware::{self, Next},
     response::{IntoResponse, Response},
 };
+use souk_agents::{Agents, SyncSettings};
 use souk_auth::{AuthService, AuthSettings, PasswordParams};
 use souk_cache::{Cache, RedisBackend, RedisOptions};
-use souk_catalog::{Catalog, CatalogSettings};
+use souk_catalog::{Catalog, CatalogSettings, Photos};
 use souk_db::{Backend, DatabaseConnection, DbOptions};
+use souk_media::PhotoStore;
 use tokio::net::TcpListener;
 use tower_http::{
     catch_panic::CatchPanicLayer,
@@ -45,6 +47,8 @@ pub enum StartError {
     Auth(#[from] souk_auth::AuthError),
     #[error("the database has migrations pending ({0}): run `souk migrate` first")]
     PendingMigrations(String),
+    #[error("photo store: {0}")]
+    Photos(#[from] souk_media::MediaError),
     #[error("demo data: {0}")]
     Seed(String),
 }
@@ -107,6 +111,20 @@ pub fn open_cache(settings: &Settings) -> Result<Cache, StartError> {
     }
 }
 
+/// The photo store and bounds the settings name.
+pub fn photos(settings: &Settings) -> Result<Photos, StartError> {
+    let base = settings.photos.public_base_url.trim();
+    Ok(Photos {
+        store: PhotoStore::open(&settings.photo_storage())?,
+        limits: settings.photo_limits(),
+        public_base: if base.is_empty() {
+            "/media".into()
+        } else {
+            base.to_owned()
+        },
+    })
+}
+
 pub fn auth_settings(settings: &Settings) -> AuthSettings {
     let a = &settings.auth;
     AuthSettings {
@@ -136,7 +154,8 @@ impl App {
                 page_size: settings.catalog.page_size,
                 cache_listings: settings.catalog.cache_listings,
             },
-        );
+        )
+        .with_photos(photos(settings)?);
         let auth = AuthService::new(db.clone(), cache.clone(), auth_settings(settings))?;
         if settings.demo.seed_on_first_run && backend(settings) == Backend::Sqlite {
             let report = souk_demo::seed_demo(&catalog)
@@ -150,8 +169,18 @@ impl App {
                 );
             }
         }
+        let agents = Agents::new(
+            db.clone(),
+            catalog.clone(),
+            auth.clone(),
+            SyncSettings {
+                max_operations: settings.agents.sync_max_operations,
+                max_bytes: settings.agents.sync_max_bytes,
+            },
+        );
         let state = AppState::new(Services {
             catalog,
+            agents,
             auth,
             health: Health {
                 db,
@@ -187,9 +216,11 @@ impl App {
 pub fn router(state: AppState, settings: &Settings) -> Router {
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(routes::api())
+        .merge(routes::uploads(settings.photos.max_upload_bytes))
         .split_for_parts();
     let timeout = Duration::from_millis(settings.http.request_timeout_ms);
     api.merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        .route("/media/{*key}", axum::routing::get(routes::photos::file))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.metrics.clone(), telemetry::track))

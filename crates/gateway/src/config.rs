@@ -86,6 +86,8 @@ pub struct Settings {
     pub cache: CacheSettings,
     pub auth: AuthConfig,
     pub catalog: CatalogConfig,
+    pub photos: PhotoSettings,
+    pub agents: AgentSettings,
     pub http: HttpSettings,
     pub log: LogSettings,
     pub demo: DemoSettings,
@@ -137,6 +139,37 @@ pub struct CatalogConfig {
     pub page_size: u32,
     pub cache_listings: bool,
     pub default_lang: Lang,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PhotoStorage {
+    Local,
+    S3,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhotoSettings {
+    pub storage: PhotoStorage,
+    pub local_dir: String,
+    pub s3_bucket: String,
+    pub s3_region: String,
+    pub s3_endpoint: String,
+    pub s3_access_key_id: Secret,
+    pub s3_secret_access_key: Secret,
+    pub s3_allow_http: bool,
+    pub public_base_url: String,
+    pub max_upload_bytes: usize,
+    pub max_pixels: u64,
+    pub max_side: u32,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentSettings {
+    pub sync_max_operations: usize,
+    pub sync_max_bytes: usize,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -333,6 +366,36 @@ impl Settings {
             souk_db::DbOptions::sqlite_file(&self.data_dir.join("souk.db"))
         } else {
             url.to_owned()
+        }
+    }
+
+    /// Where photos are kept: a folder in `data_dir` unless configured otherwise.
+    pub fn photo_storage(&self) -> souk_media::StorageConfig {
+        let p = &self.photos;
+        let non_empty = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
+        match p.storage {
+            PhotoStorage::Local => souk_media::StorageConfig::Local {
+                dir: non_empty(&p.local_dir)
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| self.data_dir.join("photos")),
+            },
+            PhotoStorage::S3 => souk_media::StorageConfig::S3 {
+                bucket: p.s3_bucket.trim().to_owned(),
+                region: p.s3_region.trim().to_owned(),
+                endpoint: non_empty(&p.s3_endpoint),
+                access_key_id: non_empty(p.s3_access_key_id.expose()),
+                secret_access_key: non_empty(p.s3_secret_access_key.expose()),
+                allow_http: p.s3_allow_http,
+            },
+        }
+    }
+
+    pub fn photo_limits(&self) -> souk_media::PhotoLimits {
+        souk_media::PhotoLimits {
+            max_bytes: self.photos.max_upload_bytes,
+            max_pixels: self.photos.max_pixels,
+            max_side: self.photos.max_side,
+            ..souk_media::PhotoLimits::default()
         }
     }
 

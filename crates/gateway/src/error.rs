@@ -9,8 +9,10 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
+use souk_agents::AgentsError;
 use souk_auth::AuthError;
 use souk_catalog::CatalogError;
+use souk_media::MediaError;
 use utoipa::ToSchema;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -120,26 +122,34 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let problem = Problem {
+impl ApiError {
+    /// The problem report, for answers that carry several (a sync batch's operations).
+    pub fn into_problem(self) -> Problem {
+        Problem {
             kind: format!("urn:souk:problem:{}", self.code),
             title: self.title.to_owned(),
             status: self.status.as_u16(),
             detail: self.detail,
             code: self.code.to_owned(),
             errors: self.errors,
-        };
-        let mut response = (self.status, Json(problem)).into_response();
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, retry_after, code) = (self.status, self.retry_after, self.code);
+        let problem = self.into_problem();
+        let mut response = (status, Json(problem)).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-        if let Some(after) = self.retry_after {
+        if let Some(after) = retry_after {
             headers.insert(
                 header::RETRY_AFTER,
                 HeaderValue::from(after.as_secs().max(1)),
             );
         }
-        if self.status == StatusCode::UNAUTHORIZED && self.code == "unauthenticated" {
+        if status == StatusCode::UNAUTHORIZED && code == "unauthenticated" {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
@@ -168,6 +178,25 @@ impl From<CatalogError> for ApiError {
                 "Changed since you read it",
             )
             .detail(err.to_string()),
+            CatalogError::ConsentRequired => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "consent_required",
+                "The artisan's consent is not on record",
+            )
+            .detail(err.to_string()),
+            CatalogError::InvalidClaimCode => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_claim_code",
+                "Claim code not valid",
+            )
+            .detail(err.to_string()),
+            CatalogError::AlreadyClaimed => ApiError::new(
+                StatusCode::CONFLICT,
+                "already_claimed",
+                "The artisan has their own account",
+            )
+            .detail(err.to_string()),
+            CatalogError::Photo(photo) => photo.into(),
             CatalogError::InvalidCursor => {
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid_cursor", "Invalid cursor")
                     .detail(err.to_string())
@@ -175,6 +204,62 @@ impl From<CatalogError> for ApiError {
             CatalogError::Account(auth) => auth.into(),
             CatalogError::Db(db) => from_db(&db),
             CatalogError::Corrupt(_) => ApiError::internal(&err),
+        }
+    }
+}
+
+impl From<MediaError> for ApiError {
+    fn from(err: MediaError) -> Self {
+        let (status, title) = match &err {
+            MediaError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "Photo too large"),
+            MediaError::NotAnImage => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Not a JPEG, PNG or WebP image",
+            ),
+            MediaError::TooManyPixels { .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Photo has too many pixels",
+            ),
+            MediaError::Undecodable(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Photo is damaged or incomplete",
+            ),
+            MediaError::NotFound => return ApiError::not_found("photo"),
+            MediaError::Storage(_) => return ApiError::unavailable(&err),
+        };
+        ApiError::new(status, err.code(), title).detail(err.to_string())
+    }
+}
+
+impl From<AgentsError> for ApiError {
+    fn from(err: AgentsError) -> Self {
+        match err {
+            AgentsError::Invalid { field, message } => ApiError::validation(field, message),
+            AgentsError::Forbidden(why) => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed").detail(why)
+            }
+            AgentsError::NotFound => ApiError::not_found("agent"),
+            AgentsError::BatchTooLarge { .. } => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "batch_too_large",
+                "Too many operations in one batch",
+            )
+            .detail(err.to_string()),
+            AgentsError::Unsupported(why) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unsupported_operation",
+                "Operation not supported",
+            )
+            .detail(why),
+            AgentsError::OperationIdReused => ApiError::new(
+                StatusCode::CONFLICT,
+                "operation_id_reused",
+                "Operation id already used",
+            )
+            .detail(err.to_string()),
+            AgentsError::Catalog(e) => e.into(),
+            AgentsError::Account(e) => e.into(),
+            AgentsError::Db(db) => from_db(&db),
         }
     }
 }

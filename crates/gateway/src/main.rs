@@ -62,6 +62,9 @@ enum Command {
         role: RoleArg,
         #[arg(long)]
         name: String,
+        /// For an agent: their commission in basis points of their artisans' sales (100 = 1%).
+        #[arg(long, default_value_t = 0)]
+        commission_bps: u32,
     },
 }
 
@@ -133,9 +136,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             migrate(&settings, action.unwrap_or(MigrateAction::Up)).await
         }
         Command::Seed { products, seed } => seed_catalog(&settings, products, seed).await,
-        Command::CreateAccount { email, role, name } => {
-            create_account(&settings, email, role.into(), name).await
-        }
+        Command::CreateAccount {
+            email,
+            role,
+            name,
+            commission_bps,
+        } => create_account(&settings, email, role.into(), name, commission_bps).await,
     }
 }
 
@@ -250,24 +256,43 @@ async fn create_account(
     email: String,
     role: Role,
     name: String,
+    commission_bps: u32,
 ) -> anyhow::Result<()> {
     let db = app::open_database(settings).await?;
     let cache = app::open_cache(settings)?;
-    let auth = AuthService::new(db, cache, app::auth_settings(settings))?;
+    let auth = AuthService::new(db.clone(), cache.clone(), app::auth_settings(settings))?;
     let mut password = String::new();
     std::io::stdin()
         .lock()
         .read_line(&mut password)
         .context("reading the password from standard input")?;
     let password = password.trim_end_matches(['\r', '\n']).to_owned();
-    let account = auth
-        .appoint(NewAccount {
-            email,
-            password,
-            display_name: name,
-            role,
-        })
-        .await?;
+    let new = NewAccount {
+        email,
+        password,
+        display_name: name,
+        role,
+    };
+    if role == Role::Agent {
+        // An agent is an account and an agent record (with their commission).
+        let catalog = Catalog::new(db.clone(), cache, CatalogSettings::default());
+        let agents = souk_agents::Agents::new(db, catalog, auth, Default::default());
+        let agent = agents
+            .create_agent(
+                None,
+                souk_agents::AgentInput {
+                    account: new,
+                    commission_bps,
+                },
+            )
+            .await?;
+        println!(
+            "created agent account {} ({}), commission {} bps",
+            agent.id, agent.email, agent.commission_bps
+        );
+        return Ok(());
+    }
+    let account = auth.appoint(new).await?;
     println!(
         "created {} account {} ({})",
         account.role, account.id, account.email

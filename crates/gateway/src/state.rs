@@ -3,6 +3,7 @@
 
 use std::{ops::Deref, sync::Arc};
 
+use souk_agents::Agents;
 use souk_auth::AuthService;
 use souk_cache::Cache;
 use souk_catalog::Catalog;
@@ -29,6 +30,7 @@ impl Deref for AppState {
 
 pub struct Services {
     pub catalog: Catalog,
+    pub agents: Agents,
     pub auth: AuthService,
     pub health: Health,
     pub metrics: Arc<Metrics>,

@@ -13,8 +13,23 @@ use uuid::Uuid;
 use super::{from_json, lang, to_json};
 use crate::{
     CatalogError,
-    model::{Artisan, ArtisanRef, Craft},
+    model::{AgentGrants, Artisan, ArtisanAccess, ArtisanRef, Craft},
 };
+
+/// Who may act for the artisan of this row.
+pub(crate) fn access(row: &artisans::Model) -> Result<ArtisanAccess, CatalogError> {
+    let grants = match &row.agent_grants {
+        Some(json) => from_json("artisans.agent_grants", json)?,
+        None => AgentGrants::default(),
+    };
+    Ok(ArtisanAccess {
+        artisan: ArtisanId::from_uuid(row.id),
+        account: row.account_id.map(AccountId::from_uuid),
+        agent: row.agent_id.map(AccountId::from_uuid),
+        grants,
+        consent_on_record: row.consent.is_some(),
+    })
+}
 
 fn artisan_ref(row: &artisans::Model) -> Result<ArtisanRef, CatalogError> {
     Ok(ArtisanRef {
@@ -122,6 +137,14 @@ pub(crate) async fn insert(
         cooperative: Set(artisan.cooperative.clone()),
         created_at: Set(now),
         updated_at: Set(now),
+        agent_id: Set(None),
+        onboarded_by: Set(None),
+        phone: Set(None),
+        payout: Set(None),
+        consent: Set(None),
+        agent_grants: Set(None),
+        claim_code_hash: Set(None),
+        claim_code_expires_at: Set(None),
     })
     .exec_without_returning(conn)
     .await?;

@@ -1,6 +1,7 @@
 //! Reading and writing catalog rows. Everything SQL in the catalog is in here (and in
 //! `search::index` / `search::query` for the index tables).
 
+pub(crate) mod agency;
 pub(crate) mod artisans;
 pub(crate) mod crafts;
 pub(crate) mod listing;

@@ -2,7 +2,7 @@
 
 use souk_db::{
     ConnectionTrait, DbErr,
-    entities::products,
+    entities::{agents, products},
     sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set},
 };
 use souk_kernel::{AccountId, Currency, Money, ProductId};
@@ -34,12 +34,20 @@ pub(crate) async fn get(
         .find(|c| c.id.into_uuid() == row.craft_id)
         .map(|c| c.slug.clone())
         .ok_or_else(|| CatalogError::Corrupt(format!("product {id} has an unknown craft")))?;
+    let listed_by_agent = match row.listed_by {
+        Some(account) => agents::Entity::find_by_id(account)
+            .one(conn)
+            .await?
+            .is_some(),
+        None => false,
+    };
     let opt_u32 = |column: &str, v: Option<i32>| v.map(|v| to_u32(column, v)).transpose();
     Ok(Some(Product {
         id,
         artisan,
-        artisan_account: artisan_row.account_id.map(AccountId::from_uuid),
+        access: artisans::access(&artisan_row)?,
         listed_by: row.listed_by.map(AccountId::from_uuid),
+        listed_by_agent,
         craft,
         title: from_json("products.title", &row.title)?,
         description: from_json("products.description", &row.description)?,

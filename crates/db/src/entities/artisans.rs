@@ -18,6 +18,21 @@ pub struct Model {
     pub cooperative: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The agent account that represents this artisan, if any.
+    pub agent_id: Option<Uuid>,
+    /// The account that onboarded them, when an agent or an operator did.
+    pub onboarded_by: Option<Uuid>,
+    pub phone: Option<String>,
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub payout: Option<Json>,
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub consent: Option<Json>,
+    /// What a claimed artisan lets their agent do; unclaimed artisans' agents act fully.
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub agent_grants: Option<Json>,
+    /// SHA-256 (hex) of the one-time claim code, while one is outstanding.
+    pub claim_code_hash: Option<String>,
+    pub claim_code_expires_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

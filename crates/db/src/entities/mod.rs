@@ -2,10 +2,14 @@
 //! into their own types and never hand these to the gateway.
 
 pub mod accounts;
+pub mod agents;
 pub mod artisan_crafts;
 pub mod artisans;
+pub mod audit_events;
 pub mod crafts;
+pub mod product_photos;
 pub mod product_terms;
 pub mod products;
 pub mod search_keys;
 pub mod sessions;
+pub mod sync_operations;

@@ -39,7 +39,7 @@ fn the_environment_overrides_files_and_flags_override_the_environment() {
         jail.set_env("SOUK_ENV", "staging");
         jail.set_env("SOUK_LISTEN", "0.0.0.0:9000");
         jail.set_env("SOUK_CATALOG__PAGE_SIZE", "12");
-        jail.set_env("DATABASE_URL", "postgres://u:secret@db/souk");
+        jail.set_env("DATABASE_URL", "postgres://u:hunter2-pw@db/souk");
         jail.set_env("REDIS_URL", "redis://cache:6379");
         // The test harness's own variables are not settings.
         jail.set_env("SOUK_TEST_POSTGRES_URL", "postgres://127.0.0.1/postgres");
@@ -47,10 +47,13 @@ fn the_environment_overrides_files_and_flags_override_the_environment() {
         assert_eq!(settings.cache.ttl_seconds, 42);
         assert_eq!(settings.listen.to_string(), "0.0.0.0:9000");
         assert_eq!(settings.catalog.page_size, 12);
-        assert_eq!(settings.database_url(), "postgres://u:secret@db/souk");
+        assert_eq!(settings.database_url(), "postgres://u:hunter2-pw@db/souk");
         assert_eq!(settings.redis_url(), Some("redis://cache:6379"));
         // Secrets never print.
-        assert!(!format!("{settings:?}").contains("secret"));
+        assert!(!format!("{settings:?}").contains("hunter2-pw"));
+        jail.set_env("SOUK_PHOTOS__S3_SECRET_ACCESS_KEY", "s3-key-material");
+        let settings = load_in(jail).map_err(|e| e.to_string())?;
+        assert!(!format!("{settings:?}").contains("s3-key-material"));
 
         let flags = Sources {
             config_dir: Some(jail.directory().join("config")),

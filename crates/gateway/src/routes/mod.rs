@@ -1,10 +1,14 @@
 //! The HTTP resources, one file each. Handlers are thin: extract, call one service, map.
 
+pub mod admin;
+pub mod agency;
 pub mod artisans;
 pub mod auth;
 pub mod crafts;
 pub mod health;
+pub mod photos;
 pub mod products;
+pub mod sync;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -22,4 +26,27 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(artisans::get_artisan))
         .routes(routes!(products::list_products, products::create_product))
         .routes(routes!(products::get_product, products::update_product))
+        .routes(routes!(agency::onboard_artisan, agency::my_artisans))
+        .routes(routes!(agency::my_products))
+        .routes(routes!(agency::me))
+        .routes(routes!(agency::claim_code))
+        .routes(routes!(agency::claim))
+        .routes(routes!(agency::record))
+        .routes(routes!(agency::set_grants))
+        .routes(routes!(agency::set_payout))
+        .routes(routes!(agency::audit))
+        .routes(routes!(admin::create_agent))
+        .routes(routes!(admin::update_agent))
+        .routes(routes!(admin::assign_agent))
+        .routes(routes!(sync::sync))
+        .routes(routes!(photos::list))
+}
+
+/// Photo uploads: the only routes whose bodies may exceed the general body limit.
+pub fn uploads(max_bytes: usize) -> OpenApiRouter<AppState> {
+    // Room for the multipart framing around the photo itself.
+    let limit = max_bytes.saturating_add(64 * 1024);
+    OpenApiRouter::new()
+        .routes(routes!(photos::upload))
+        .layer(axum::extract::DefaultBodyLimit::max(limit))
 }

@@ -155,6 +155,9 @@ pub struct ProductDto {
     pub artisan: ArtisanRefDto,
     /// True when someone other than the artisan listed it (an agent or an operator).
     pub listed_on_behalf: bool,
+    /// True when the artisan's agent listed it: the artisan is the maker, the agent sells for
+    /// them.
+    pub listed_through_agent: bool,
     pub materials: Vec<String>,
     /// Millimetres.
     pub dimensions_mm: DimensionsDto,
@@ -197,7 +200,12 @@ fn summary_dto(p: &ProductSummary, lang: Lang, now: DateTime<Utc>) -> ProductSum
     }
 }
 
-fn product_dto(p: &Product, lang: Lang, now: DateTime<Utc>, with_translations: bool) -> ProductDto {
+pub(crate) fn product_dto(
+    p: &Product,
+    lang: Lang,
+    now: DateTime<Utc>,
+    with_translations: bool,
+) -> ProductDto {
     ProductDto {
         id: p.id,
         title: p.title.localize(lang, p.default_lang),
@@ -211,6 +219,7 @@ fn product_dto(p: &Product, lang: Lang, now: DateTime<Utc>, with_translations: b
         craft: p.craft.clone(),
         artisan: artisan_ref(&p.artisan, lang),
         listed_on_behalf: p.listed_by.is_some(),
+        listed_through_agent: p.listed_by_agent,
         materials: p.materials.clone(),
         dimensions_mm: DimensionsDto {
             length: p.dimensions.length_mm.map(i64::from),
@@ -379,7 +388,31 @@ pub struct CreateProductRequest {
     pub photos: Vec<String>,
 }
 
-/// Lists a product. Artisans list their own; admins list for any artisan.
+impl CreateProductRequest {
+    pub fn into_input(self) -> ProductInput {
+        let body = self;
+        ProductInput {
+            artisan_id: body.artisan_id,
+            craft: body.craft,
+            title: body.title,
+            description: body.description,
+            default_lang: body.default_lang,
+            materials: body.materials,
+            length_mm: body.dimensions_mm.length,
+            width_mm: body.dimensions_mm.width,
+            height_mm: body.dimensions_mm.height,
+            weight_g: body.weight_g,
+            price_minor: body.price_minor,
+            currency: body.currency,
+            stock: body.stock.unwrap_or(1),
+            lead_time_days: body.lead_time_days,
+            status: body.status.map(Into::into),
+            photos: body.photos,
+        }
+    }
+}
+
+/// Lists a product. Artisans list their own; their agent and admins list for them.
 #[utoipa::path(
     post,
     path = "/v1/products",
@@ -402,24 +435,7 @@ pub async fn create_product(
     Language(lang): Language,
     ApiJson(body): ApiJson<CreateProductRequest>,
 ) -> Result<Response, ApiError> {
-    let input = ProductInput {
-        artisan_id: body.artisan_id,
-        craft: body.craft,
-        title: body.title,
-        description: body.description,
-        default_lang: body.default_lang,
-        materials: body.materials,
-        length_mm: body.dimensions_mm.length,
-        width_mm: body.dimensions_mm.width,
-        height_mm: body.dimensions_mm.height,
-        weight_g: body.weight_g,
-        price_minor: body.price_minor,
-        currency: body.currency,
-        stock: body.stock.unwrap_or(1),
-        lead_time_days: body.lead_time_days,
-        status: body.status.map(Into::into),
-        photos: body.photos,
-    };
+    let input = body.into_input();
     let product = state.catalog.create_product(&principal, input).await?;
     let location = HeaderValue::from_str(&format!("/v1/products/{}", product.id))
         .map_err(|e| ApiError::internal(&e))?;
@@ -460,6 +476,30 @@ pub struct UpdateProductRequest {
     pub photos: Option<Vec<String>>,
 }
 
+impl UpdateProductRequest {
+    pub fn into_patch(self, expected_version: Option<i32>) -> ProductPatch {
+        let body = self;
+        let dims = body.dimensions_mm;
+        ProductPatch {
+            expected_version,
+            craft: body.craft,
+            title: body.title,
+            description: body.description,
+            default_lang: body.default_lang,
+            materials: body.materials,
+            length_mm: dims.as_ref().map(|d| d.length),
+            width_mm: dims.as_ref().map(|d| d.width),
+            height_mm: dims.as_ref().map(|d| d.height),
+            weight_g: body.weight_g,
+            price_minor: body.price_minor,
+            stock: body.stock,
+            lead_time_days: body.lead_time_days,
+            status: body.status.map(Into::into),
+            photos: body.photos,
+        }
+    }
+}
+
 /// The version in `If-Match` (`"3"` or `3`), if sent.
 fn if_match_version(headers: &HeaderMap) -> Result<Option<i32>, ApiError> {
     let Some(value) = headers.get(header::IF_MATCH) else {
@@ -480,7 +520,7 @@ fn if_match_version(headers: &HeaderMap) -> Result<Option<i32>, ApiError> {
         })
 }
 
-/// Changes a product: only the fields sent. Its artisan or an admin only.
+/// Changes a product: only the fields sent. Its artisan, their agent or an admin only.
 #[utoipa::path(
     patch,
     path = "/v1/products/{id}",
@@ -517,24 +557,7 @@ pub async fn update_product(
         }
         (header, field) => header.or(field),
     };
-    let dims = body.dimensions_mm;
-    let patch = ProductPatch {
-        expected_version,
-        craft: body.craft,
-        title: body.title,
-        description: body.description,
-        default_lang: body.default_lang,
-        materials: body.materials,
-        length_mm: dims.as_ref().map(|d| d.length),
-        width_mm: dims.as_ref().map(|d| d.width),
-        height_mm: dims.as_ref().map(|d| d.height),
-        weight_g: body.weight_g,
-        price_minor: body.price_minor,
-        stock: body.stock,
-        lead_time_days: body.lead_time_days,
-        status: body.status.map(Into::into),
-        photos: body.photos,
-    };
+    let patch = body.into_patch(expected_version);
     let product = state.catalog.update_product(&principal, id, patch).await?;
     Ok(with_language(
         Json(product_dto(&product, lang, Utc::now(), true)).into_response(),

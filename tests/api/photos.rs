@@ -1,0 +1,88 @@
+//! Photo uploads: only real images, never their metadata, and nothing stored when refused.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use souk_api_tests::app_test;
+use souk_media::fixtures;
+
+async fn setup(env: &souk_api_tests::Env) -> (souk_api_tests::TestApp, String, String) {
+    let app = env.spawn().await;
+    let (token, _) = app.artisan("hassan@example.ma").await;
+    let product = app
+        .product(
+            &token,
+            json!({"craft": "pottery", "title": {"fr": "Bol"}, "price_minor": 9_000}),
+        )
+        .await;
+    (app, token, product)
+}
+
+app_test!(async fn a_jpeg_with_gps_exif_is_stored_with_no_exif_at_all(env) {
+    let (app, token, product) = setup(&env).await;
+    let original = fixtures::jpeg_with_gps(1200, 900);
+    assert!(fixtures::has_exif(&original), "the fixture carries EXIF");
+    let reply = app.upload(&format!("/v1/products/{product}/photos"), &token, &original).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let variants: Vec<Value> = reply.body["variants"].as_array().cloned().unwrap_or_default();
+    let names: Vec<&str> = variants.iter().filter_map(|v| v["name"].as_str()).collect();
+    assert_eq!(names, ["full", "medium", "small"]);
+    assert_eq!((variants[1]["width"].as_u64(), variants[2]["width"].as_u64()), (Some(800), Some(320)));
+    for variant in &variants {
+        let url = variant["url"].as_str().unwrap_or_default();
+        let (status, stored) = app.bytes(url).await;
+        assert_eq!(status, StatusCode::OK, "{url}");
+        assert!(stored.starts_with(&[0xFF, 0xD8]), "{url} is a JPEG");
+        assert!(!fixtures::has_exif(&stored), "{url} has EXIF");
+        let segments = fixtures::jpeg_app_segments(&stored);
+        assert!(!segments.contains(&0xE1), "{url} has an APP1 segment: {segments:x?}");
+    }
+    // And the stored files themselves, read from the disk.
+    let files = env.photo_files();
+    assert_eq!(files.len(), 3, "{files:?}");
+    for file in files {
+        let bytes = std::fs::read(&file).unwrap_or_default();
+        assert!(!fixtures::has_exif(&bytes), "{file:?}");
+    }
+    let page = app.get(&format!("/v1/products/{product}")).await;
+    assert_eq!(page.body["photos"][0], variants[0]["url"]);
+    let listed = app.get(&format!("/v1/products/{product}/photos")).await;
+    assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(1));
+    // PNG and WebP are welcome too.
+    for bytes in [fixtures::png(300, 200, true), fixtures::webp(300, 200)] {
+        let reply = app.upload(&format!("/v1/products/{product}/photos"), &token, &bytes).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    }
+    // Outside the store's keys there is nothing to read.
+    let (status, _) = app.bytes("/media/photos/..%2F..%2Fetc%2Fpasswd").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+});
+
+app_test!(async fn what_is_not_a_whole_sane_image_is_refused_and_nothing_is_stored(env) {
+    let (app, token, product) = setup(&env).await;
+    let jpeg = fixtures::jpeg_with_gps(400, 300);
+    let truncated = jpeg[..jpeg.len() / 2].to_vec();
+    let cases: [(&str, Vec<u8>, StatusCode, &str); 5] = [
+        ("text", b"just some text, not a picture".to_vec(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "not_an_image"),
+        ("pdf", b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n1 0 obj".to_vec(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "not_an_image"),
+        ("truncated jpeg", truncated, StatusCode::UNPROCESSABLE_ENTITY, "photo_undecodable"),
+        ("bomb", fixtures::png_bomb(), StatusCode::UNPROCESSABLE_ENTITY, "photo_too_many_pixels"),
+        ("empty", Vec::new(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "not_an_image"),
+    ];
+    for (what, bytes, status, code) in cases {
+        let reply = app.upload(&format!("/v1/products/{product}/photos"), &token, &bytes).await;
+        assert_eq!(reply.status, status, "{what}: {}", reply.body);
+        reply.assert_problem(status, code);
+    }
+    // Past the size bound.
+    let small = env.spawn_with(|f| f.merge(figment::providers::Serialized::default("photos.max_upload_bytes", 10_000))).await;
+    let mut big = fixtures::jpeg_with_gps(400, 300);
+    big.resize(20_000, 0);
+    assert!(big.len() > 10_000);
+    small.upload(&format!("/v1/products/{product}/photos"), &token, &big).await.assert_problem(StatusCode::PAYLOAD_TOO_LARGE, "photo_too_large");
+    assert!(env.photo_files().is_empty(), "{:?}", env.photo_files());
+    let page = app.get(&format!("/v1/products/{product}")).await;
+    assert_eq!(page.body["photos"], json!([]));
+    assert_eq!(page.body["version"], 1);
+    let listed = app.get(&format!("/v1/products/{product}/photos")).await;
+    assert_eq!(listed.body["items"], json!([]));
+});
