@@ -6,11 +6,12 @@
 //!   there is never one without the other;
 //! * a batch holds a lock on its agent's record until it commits, so two copies of a batch sent
 //!   at once are applied one after the other, and the second finds every id already applied;
-//! * the id's primary key is the last guard: a duplicate insert fails and its savepoint rolls
-//!   the operation back.
+//! * the id's primary key is the last guard: a duplicate insert fails the batch's transaction,
+//!   and nothing of it is written.
 //!
-//! Each operation runs in its own savepoint, so a refused operation leaves no trace while the
-//! others in the batch go on. Refused and conflicting operations are not recorded: nothing was
+//! A refused operation leaves no trace while the others in the batch go on: updates refuse before
+//! they write, and the other operations run in a savepoint of their own. A database error ends the
+//! whole batch (nothing of it is written; the phone sends it again). Refused and conflicting operations are not recorded: nothing was
 //! written, so sending them again is harmless (and may succeed once the cause is fixed).
 
 use std::collections::HashMap;
@@ -24,6 +25,7 @@ use souk_catalog::{
 use souk_db::{
     ConnectionTrait, DatabaseTransaction, begin_write,
     entities::{agents, sync_operations},
+    is_unique_violation,
     sea_orm::{
         ColumnTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
     },
@@ -147,6 +149,9 @@ impl Agents {
         lock_agent(&tx, principal).await?;
         let mut applied = already_applied(&tx, &operations).await?;
         let mut stale = Stale::default();
+        // Records of applied operations, written together before the commit: they commit with
+        // the effects or not at all, and an operation whose savepoint rolled back has none.
+        let mut records = Vec::new();
         let mut outcomes = Vec::with_capacity(operations.len());
         for op in operations {
             if let Some(done) = applied.get(&op.id) {
@@ -162,11 +167,26 @@ impl Agents {
                 continue;
             }
             let kind = op.kind.name();
-            let savepoint = tx.begin().await?;
-            match self.apply(&savepoint, principal, op.id, op.kind).await {
-                Ok((result, op_stale)) => {
-                    record(&savepoint, principal, op.id, kind, &op.fingerprint, &result).await?;
+            // An update refuses (rights, validation, stale version) before it writes anything,
+            // and any database error ends the whole batch, so it needs no savepoint. The other
+            // operations can be refused after a first write (a duplicate id, a photo that lost
+            // a race), so they run in one.
+            let needs_savepoint = !matches!(op.kind, OperationKind::UpdateProduct { .. });
+            let attempt = if needs_savepoint {
+                let savepoint = tx.begin().await?;
+                let attempt = self.apply(&savepoint, principal, op.id, op.kind).await;
+                if attempt.is_ok() {
                     savepoint.commit().await?;
+                } else {
+                    savepoint.rollback().await?;
+                }
+                attempt
+            } else {
+                self.apply(&tx, principal, op.id, op.kind).await
+            };
+            match attempt {
+                Ok((result, op_stale)) => {
+                    records.push(record(principal, op.id, kind, &op.fingerprint, &result));
                     stale.merge(op_stale);
                     applied.insert(
                         op.id,
@@ -178,18 +198,30 @@ impl Agents {
                     );
                     outcomes.push(Outcome::Applied(result));
                 }
-                Err(error) => {
-                    savepoint.rollback().await?;
-                    outcomes.push(match error {
-                        AgentsError::Catalog(CatalogError::VersionConflict {
-                            expected,
-                            actual,
-                        }) => Outcome::Conflict { expected, actual },
-                        AgentsError::Db(e) => return Err(AgentsError::Db(e)),
-                        other => Outcome::Rejected(other),
-                    });
-                }
+                Err(error) => outcomes.push(match error {
+                    AgentsError::Catalog(CatalogError::VersionConflict { expected, actual }) => {
+                        Outcome::Conflict { expected, actual }
+                    }
+                    // Its savepoint rolled back: the batch goes on.
+                    AgentsError::Catalog(CatalogError::Db(e))
+                        if needs_savepoint && is_unique_violation(&e) =>
+                    {
+                        Outcome::Rejected(AgentsError::invalid(
+                            "id",
+                            "a record with this id already exists",
+                        ))
+                    }
+                    AgentsError::Db(e) | AgentsError::Catalog(CatalogError::Db(e)) => {
+                        return Err(AgentsError::Db(e));
+                    }
+                    other => Outcome::Rejected(other),
+                }),
             }
+        }
+        for chunk in records.chunks(500) {
+            sync_operations::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(&tx)
+                .await?;
         }
         tx.commit().await?;
         self.catalog.forget(stale).await;
@@ -330,23 +362,19 @@ async fn already_applied(
     Ok(done)
 }
 
-async fn record(
-    conn: &impl ConnectionTrait,
+fn record(
     principal: &Principal,
     id: Uuid,
     kind: &str,
     fingerprint: &str,
     result: &serde_json::Value,
-) -> Result<(), AgentsError> {
-    sync_operations::Entity::insert(sync_operations::ActiveModel {
+) -> sync_operations::ActiveModel {
+    sync_operations::ActiveModel {
         id: Set(id),
         agent_id: Set(principal.account_id.into_uuid()),
         kind: Set(kind.to_owned()),
         request_hash: Set(fingerprint.to_owned()),
         result: Set(result.clone()),
         applied_at: Set(chrono::Utc::now()),
-    })
-    .exec_without_returning(conn)
-    .await?;
-    Ok(())
+    }
 }

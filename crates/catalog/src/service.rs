@@ -444,6 +444,7 @@ impl Catalog {
             });
         }
         let before = snapshot(&product);
+        let terms_before = index_terms(&product, find_craft(&crafts, &product.craft)?);
         let base_version = product.version;
         apply_patch(&mut product, patch, &crafts)?;
         product.version = base_version + 1;
@@ -458,7 +459,11 @@ impl Catalog {
                 actual,
             });
         }
-        search::index::replace(tx, id, &index_terms(&product, craft)).await?;
+        // Most field edits are prices and stock: the index rows then stay as they are.
+        let terms = index_terms(&product, craft);
+        if terms != terms_before {
+            search::index::replace(tx, id, &terms).await?;
+        }
         let entry = AuditEntry::new(
             actor(principal),
             Some(product.artisan.id),

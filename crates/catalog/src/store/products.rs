@@ -35,6 +35,8 @@ pub(crate) async fn get(
         .map(|c| c.slug.clone())
         .ok_or_else(|| CatalogError::Corrupt(format!("product {id} has an unknown craft")))?;
     let listed_by_agent = match row.listed_by {
+        // Most listings on behalf are by the artisan's own agent: no need to ask.
+        Some(account) if artisan_row.agent_id == Some(account) => true,
         Some(account) => agents::Entity::find_by_id(account)
             .one(conn)
             .await?
