@@ -138,20 +138,8 @@ impl Catalog {
             return Err(CatalogError::invalid("agent_id", "no agent with this id"));
         }
         store::agency::set_agent(&tx, artisan, agent).await?;
-        let after = self.record_in(&tx, artisan).await?;
-        self.audit_artisan(
-            &tx,
-            principal,
-            Via::Api,
-            "artisan.agent_assigned",
-            &before,
-            &after,
-        )
-        .await?;
-        let products = store::agency::products_of(&tx, &[artisan], None).await?;
-        tx.commit().await?;
-        self.forget(Stale::artisan(artisan, products)).await;
-        Ok(after)
+        self.commit_artisan_change(tx, principal, "artisan.agent_assigned", before)
+            .await
     }
 
     /// Makes a one-time code with which an artisan without an account takes theirs over. Only
@@ -265,20 +253,8 @@ impl Catalog {
             ));
         }
         store::agency::set_grants(&tx, artisan, grants).await?;
-        let after = self.record_in(&tx, artisan).await?;
-        self.audit_artisan(
-            &tx,
-            principal,
-            Via::Api,
-            "artisan.grants_changed",
-            &before,
-            &after,
-        )
-        .await?;
-        let products = store::agency::products_of(&tx, &[artisan], None).await?;
-        tx.commit().await?;
-        self.forget(Stale::artisan(artisan, products)).await;
-        Ok(after)
+        self.commit_artisan_change(tx, principal, "artisan.grants_changed", before)
+            .await
     }
 
     /// Changes how an artisan is paid: the artisan, an admin, or their agent if granted.
@@ -389,6 +365,25 @@ impl Catalog {
         store::agency::record(conn, artisan, &crafts)
             .await?
             .ok_or(CatalogError::NotFound("artisan"))
+    }
+
+    /// Ends a change to an artisan's record: audits it, commits, and drops the cached profile
+    /// and products (what an agent may do with them changed).
+    async fn commit_artisan_change(
+        &self,
+        tx: DatabaseTransaction,
+        principal: &Principal,
+        action: &str,
+        before: ArtisanRecord,
+    ) -> Result<ArtisanRecord, CatalogError> {
+        let artisan = before.artisan.id;
+        let after = self.record_in(&tx, artisan).await?;
+        self.audit_artisan(&tx, principal, Via::Api, action, &before, &after)
+            .await?;
+        let products = store::agency::products_of(&tx, &[artisan], None).await?;
+        tx.commit().await?;
+        self.forget(Stale::artisan(artisan, products)).await;
+        Ok(after)
     }
 
     async fn audit_artisan(
