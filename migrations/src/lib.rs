@@ -7,6 +7,7 @@ mod m20261129_000001_create_accounts;
 mod m20261129_000002_create_catalog;
 mod m20261129_000003_create_search_index;
 mod m20261129_000004_create_agency;
+mod m20261129_000005_create_orders;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_create_catalog::Migration),
             Box::new(m20261129_000003_create_search_index::Migration),
             Box::new(m20261129_000004_create_agency::Migration),
+            Box::new(m20261129_000005_create_orders::Migration),
         ]
     }
 }

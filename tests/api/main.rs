@@ -6,6 +6,7 @@ mod auth;
 mod fuzz;
 mod migrations;
 mod operations;
+mod orders;
 mod photos;
 mod products;
 mod redis_outage;

@@ -145,6 +145,58 @@ impl Env {
         Settings::extract(tweak(figment)).unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// A gateway in a process of its own (the real binary's start-up, its own pools and
+    /// caches), configured through the environment as in production. `binary` is
+    /// `env!("CARGO_BIN_EXE_souk-test-gateway")`, which only the test targets can name.
+    /// `env` adds settings (`SOUK_AUTH__LOGIN_LIMIT_PER_ADDRESS`, say).
+    pub async fn spawn_process(&self, binary: &str, env: &[(&str, &str)]) -> TestApp {
+        use tokio::io::AsyncBufReadExt;
+        let mut command = tokio::process::Command::new(binary);
+        command
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("SOUK_ENV", "test")
+            .env("SOUK_CONFIG_DIR", config_dir())
+            .env("SOUK_LISTEN", "127.0.0.1:0")
+            .env("SOUK_DATA_DIR", self.data_dir.path())
+            .env("DATABASE_URL", &self.db.url)
+            .env("SOUK_DATABASE__MIGRATE_ON_START", "never")
+            .env("SOUK_CACHE__NAMESPACE", &self.namespace)
+            .env("SOUK_DEMO__SEED_ON_FIRST_RUN", "false")
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        if let Some(redis) = &self.redis_url {
+            command.env("REDIS_URL", redis);
+        }
+        command.envs(env.iter().copied());
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("start the gateway process: {e}"));
+        let stdout = child
+            .stdout
+            .take()
+            .unwrap_or_else(|| panic!("the gateway process has no stdout"));
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        let first = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+            .await
+            .unwrap_or_else(|_| panic!("the gateway process did not start in 60 s"))
+            .unwrap_or_else(|e| panic!("read the gateway's address: {e}"))
+            .unwrap_or_else(|| panic!("the gateway process exited before listening"));
+        // Its log lines follow: read them so the process never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let address: SocketAddr = first
+            .trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("the gateway printed {first:?}: {e}"));
+        TestApp {
+            address,
+            client: client(),
+            shutdown: None,
+            task: None,
+            process: Some(child),
+        }
+    }
+
     /// A gateway on a random port.
     pub async fn spawn(&self) -> TestApp {
         self.spawn_with(|f| f).await
@@ -169,6 +221,15 @@ pub struct TestApp {
     pub client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    /// Set when the gateway runs as a process of its own; killed when this is dropped.
+    process: Option<tokio::process::Child>,
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap_or_else(|e| panic!("client: {e}"))
 }
 
 impl TestApp {
@@ -191,15 +252,12 @@ impl TestApp {
                 panic!("gateway stopped: {e}");
             }
         });
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap_or_else(|e| panic!("client: {e}"));
         TestApp {
             address,
-            client,
+            client: client(),
             shutdown: Some(tx),
             task: Some(task),
+            process: None,
         }
     }
 
@@ -233,6 +291,30 @@ impl TestApp {
 
     pub async fn get(&self, path: &str) -> Reply {
         self.call(Method::GET, path, None, None).await
+    }
+
+    /// A POST with extra headers (an `Idempotency-Key`, say).
+    pub async fn post_with(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Value,
+    ) -> Reply {
+        let mut request = self.client.post(self.url(path)).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        Reply::read(
+            request
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{path}: {e}")),
+        )
+        .await
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
@@ -376,6 +458,9 @@ impl TestApp {
         }
         if let Some(task) = self.task.take() {
             let _ = task.await;
+        }
+        if let Some(mut child) = self.process.take() {
+            let _ = child.kill().await;
         }
     }
 }

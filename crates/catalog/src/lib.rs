@@ -12,9 +12,10 @@ pub mod import;
 mod input;
 mod model;
 mod photos;
-mod rights;
+pub mod rights;
 pub mod search;
 mod service;
+pub mod stock;
 mod store;
 
 pub use error::CatalogError;

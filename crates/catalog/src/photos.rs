@@ -192,7 +192,7 @@ impl Catalog {
             .iter()
             .find(|c| c.slug == product.craft)
             .ok_or_else(|| CatalogError::Corrupt(format!("product {product_id} has no craft")))?;
-        if !store::products::update_if_version(tx, &product, craft.id, base_version).await? {
+        if !store::products::update_if_version(tx, &product, craft.id, base_version, false).await? {
             return Err(CatalogError::VersionConflict {
                 expected: base_version,
                 actual: store::products::version(tx, product_id)

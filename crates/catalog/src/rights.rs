@@ -2,6 +2,8 @@
 //! within what the artisan granted once they took over their account.
 
 use souk_auth::{Principal, Role};
+use souk_db::{ConnectionTrait, entities::artisans, sea_orm::EntityTrait};
+use souk_kernel::ArtisanId;
 
 use crate::{CatalogError, model::ArtisanAccess};
 
@@ -72,6 +74,24 @@ fn capacity(
     }
 }
 
+/// Whether `principal` may fulfil orders for the artisan (accept, ship, hand over): the same
+/// rule as editing their products.
+pub fn may_fulfil(principal: &Principal, access: &ArtisanAccess) -> Result<(), CatalogError> {
+    act_for(principal, access, Scope::Products).map(|_| ())
+}
+
+/// Who may act for an artisan, read inside the caller's transaction.
+pub async fn access_of(
+    conn: &impl ConnectionTrait,
+    artisan: ArtisanId,
+) -> Result<ArtisanAccess, CatalogError> {
+    let row = artisans::Entity::find_by_id(artisan.into_uuid())
+        .one(conn)
+        .await?
+        .ok_or(CatalogError::NotFound("artisan"))?;
+    crate::store::artisans::access(&row)
+}
+
 /// Whether a principal may see an artisan's unpublished products and private record.
 pub(crate) fn may_view(principal: &Principal, access: &ArtisanAccess) -> bool {
     principal.is_admin()
@@ -81,7 +101,7 @@ pub(crate) fn may_view(principal: &Principal, access: &ArtisanAccess) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use souk_kernel::{AccountId, ArtisanId};
+    use souk_kernel::AccountId;
 
     use super::*;
     use crate::model::AgentGrants;

@@ -446,11 +446,20 @@ impl Catalog {
         let before = snapshot(&product);
         let terms_before = index_terms(&product, find_craft(&crafts, &product.craft)?);
         let base_version = product.version;
+        let stock_before = product.stock;
         apply_patch(&mut product, patch, &crafts)?;
         product.version = base_version + 1;
         product.updated_at = Utc::now();
         let craft = find_craft(&crafts, &product.craft)?;
-        if !store::products::update_if_version(tx, &product, craft.id, base_version).await? {
+        if !store::products::update_if_version(
+            tx,
+            &product,
+            craft.id,
+            base_version,
+            product.stock != stock_before,
+        )
+        .await?
+        {
             let actual = store::products::version(tx, id)
                 .await?
                 .unwrap_or(base_version);
@@ -587,6 +596,20 @@ pub struct Stale {
 }
 
 impl Stale {
+    /// Stock of these products changed (an order reserved or released it). Listing pages are
+    /// stale only when a product went out of stock or came back: they show availability, not
+    /// the count.
+    pub fn stock(
+        products: impl IntoIterator<Item = ProductId>,
+        availability_changed: bool,
+    ) -> Self {
+        let mut scopes: Vec<String> = products.into_iter().map(cache_keys::product).collect();
+        if availability_changed && !scopes.is_empty() {
+            scopes.push(cache_keys::LISTINGS.to_owned());
+        }
+        Self { scopes }
+    }
+
     pub(crate) fn product(id: ProductId) -> Self {
         Self {
             scopes: vec![cache_keys::product(id), cache_keys::LISTINGS.to_owned()],

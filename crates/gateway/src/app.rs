@@ -15,6 +15,7 @@ use souk_cache::{Cache, RedisBackend, RedisOptions};
 use souk_catalog::{Catalog, CatalogSettings, Photos};
 use souk_db::{Backend, DatabaseConnection, DbOptions};
 use souk_media::PhotoStore;
+use souk_orders::Orders;
 use tokio::net::TcpListener;
 use tower_http::{
     catch_panic::CatchPanicLayer,
@@ -57,6 +58,8 @@ pub enum StartError {
 pub struct App {
     pub router: Router,
     pub state: AppState,
+    /// How often this replica looks for lapsed reservations.
+    pub expiry_interval: Duration,
 }
 
 /// Opens the database the settings name (the SQLite default when none is configured).
@@ -178,9 +181,11 @@ impl App {
                 max_bytes: settings.agents.sync_max_bytes,
             },
         );
+        let orders = Orders::new(db.clone(), catalog.clone(), settings.order_settings());
         let state = AppState::new(Services {
             catalog,
             agents,
+            orders,
             auth,
             health: Health {
                 db,
@@ -193,7 +198,11 @@ impl App {
             },
         });
         let router = router(state.clone(), settings);
-        Ok(App { router, state })
+        Ok(App {
+            router,
+            state,
+            expiry_interval: Duration::from_millis(settings.orders.expiry_interval_ms),
+        })
     }
 
     /// Serves until `shutdown` completes, then finishes the requests in flight.
@@ -202,12 +211,33 @@ impl App {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let worker = tokio::spawn(expiry_worker(
+            self.state.orders.clone(),
+            self.expiry_interval,
+        ));
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, service)
+        let served = axum::serve(listener, service)
             .with_graceful_shutdown(shutdown)
-            .await
+            .await;
+        worker.abort();
+        served
+    }
+}
+
+/// Gives back the stock of orders whose reservation lapsed. Every replica runs one; expiring
+/// locks the order and checks again, so no order is released twice.
+async fn expiry_worker(orders: Orders, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match orders.sweep(chrono::Utc::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(expired = n, "lapsed reservations released"),
+            Err(e) => tracing::warn!(error = %e, "expiry sweep failed; will retry"),
+        }
     }
 }
 

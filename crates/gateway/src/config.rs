@@ -7,6 +7,7 @@ use std::{
     fmt,
     net::SocketAddr,
     path::{Path, PathBuf},
+    time::Duration,
 };
 
 use figment::{
@@ -88,6 +89,7 @@ pub struct Settings {
     pub catalog: CatalogConfig,
     pub photos: PhotoSettings,
     pub agents: AgentSettings,
+    pub orders: OrdersConfig,
     pub http: HttpSettings,
     pub log: LogSettings,
     pub demo: DemoSettings,
@@ -174,6 +176,18 @@ pub struct AgentSettings {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct OrdersConfig {
+    pub payment_window_seconds: u64,
+    pub confirmation_window_seconds: u64,
+    pub expiry_interval_ms: u64,
+    pub idempotency_ttl_hours: u64,
+    pub max_lines: usize,
+    pub max_quantity: u32,
+    pub shipping: souk_orders::ShippingRates,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HttpSettings {
     pub request_timeout_ms: u64,
     pub body_limit_bytes: usize,
@@ -214,6 +228,19 @@ pub struct Sources {
 }
 
 impl Settings {
+    /// The orders' settings, as the orders crate takes them.
+    pub fn order_settings(&self) -> souk_orders::OrderSettings {
+        let o = &self.orders;
+        souk_orders::OrderSettings {
+            payment_window: Duration::from_secs(o.payment_window_seconds),
+            confirmation_window: Duration::from_secs(o.confirmation_window_seconds),
+            idempotency_ttl: Duration::from_secs(o.idempotency_ttl_hours.saturating_mul(3600)),
+            max_lines: o.max_lines,
+            max_quantity: o.max_quantity,
+            shipping: o.shipping.clone(),
+        }
+    }
+
     /// Loads the settings from every source, in order of precedence.
     pub fn load(sources: &Sources) -> Result<Settings, ConfigError> {
         Self::extract(Self::figment(sources)?)
@@ -297,6 +324,22 @@ impl Settings {
         }
         if self.database.acquire_timeout_ms == 0 {
             return invalid("database.acquire_timeout_ms", "must be above 0");
+        }
+        let o = &self.orders;
+        if o.payment_window_seconds == 0 || o.confirmation_window_seconds == 0 {
+            return invalid("orders.payment_window_seconds", "windows must be above 0");
+        }
+        if o.expiry_interval_ms < 10 {
+            return invalid("orders.expiry_interval_ms", "must be at least 10");
+        }
+        if !(1..=1_000).contains(&o.max_lines) || !(1..=10_000).contains(&o.max_quantity) {
+            return invalid(
+                "orders.max_lines",
+                "max_lines 1 to 1000 and max_quantity 1 to 10000",
+            );
+        }
+        if let Err(message) = o.shipping.validate() {
+            return invalid("orders.shipping", &message);
         }
         let redis = self.cache.redis_url.expose().trim();
         let redis_scheme = redis.starts_with("redis://") || redis.starts_with("rediss://");

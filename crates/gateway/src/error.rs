@@ -13,6 +13,7 @@ use souk_agents::AgentsError;
 use souk_auth::AuthError;
 use souk_catalog::CatalogError;
 use souk_media::MediaError;
+use souk_orders::OrdersError;
 use utoipa::ToSchema;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -260,6 +261,52 @@ impl From<AgentsError> for ApiError {
             AgentsError::Catalog(e) => e.into(),
             AgentsError::Account(e) => e.into(),
             AgentsError::Db(db) => from_db(&db),
+        }
+    }
+}
+
+impl From<OrdersError> for ApiError {
+    fn from(err: OrdersError) -> Self {
+        let problem = |status, code, title| ApiError::new(status, code, title);
+        match err {
+            OrdersError::Invalid { field, message } => ApiError::validation(field, message),
+            OrdersError::Forbidden(why) => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed").detail(why)
+            }
+            OrdersError::NotFound(what) => ApiError::not_found(what),
+            OrdersError::OutOfStock { .. } => problem(
+                StatusCode::CONFLICT,
+                "out_of_stock",
+                "Not enough left in stock",
+            )
+            .detail(err.to_string()),
+            OrdersError::ProductUnavailable { .. } => problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "product_unavailable",
+                "A product cannot be ordered",
+            )
+            .detail(err.to_string()),
+            OrdersError::NoShippingRate(_) => problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "no_shipping_rate",
+                "No shipping rate covers this parcel",
+            )
+            .detail(err.to_string()),
+            OrdersError::IdempotencyKeyReused => problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "Idempotency-Key already used for another request",
+            )
+            .detail(err.to_string()),
+            OrdersError::IllegalTransition { .. } => problem(
+                StatusCode::CONFLICT,
+                "illegal_transition",
+                "Not possible in the current status",
+            )
+            .detail(err.to_string()),
+            OrdersError::Catalog(e) => e.into(),
+            OrdersError::Db(db) => from_db(&db),
+            OrdersError::Corrupt(_) => ApiError::internal(&err),
         }
     }
 }

@@ -19,6 +19,7 @@ use crate::error::{FieldProblem, Problem};
         (name = "catalog", description = "Crafts, artisans and products"),
         (name = "auth", description = "Accounts and sign-in"),
         (name = "operations", description = "Health and metrics"),
+        (name = "orders", description = "Checkout, orders, fulfilments per artisan"),
     ),
     components(schemas(Problem, FieldProblem)),
     modifiers(&BearerAuth),

@@ -9,6 +9,7 @@ use souk_cache::Cache;
 use souk_catalog::Catalog;
 use souk_db::DatabaseConnection;
 use souk_kernel::Lang;
+use souk_orders::Orders;
 
 use crate::telemetry::Metrics;
 
@@ -31,6 +32,7 @@ impl Deref for AppState {
 pub struct Services {
     pub catalog: Catalog,
     pub agents: Agents,
+    pub orders: Orders,
     pub auth: AuthService,
     pub health: Health,
     pub metrics: Arc<Metrics>,

@@ -88,6 +88,14 @@ typed_id!(
     /// A product in the catalog.
     ProductId
 );
+typed_id!(
+    /// An order a buyer placed.
+    OrderId
+);
+typed_id!(
+    /// The part of an order one artisan ships.
+    FulfilmentId
+);
 
 #[cfg(test)]
 mod tests {

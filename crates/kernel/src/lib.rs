@@ -10,7 +10,7 @@ pub mod money;
 pub mod text;
 
 pub use cursor::{Cursor, CursorError, Page};
-pub use ids::{AccountId, ArtisanId, CraftId, ProductId};
+pub use ids::{AccountId, ArtisanId, CraftId, FulfilmentId, OrderId, ProductId};
 pub use lang::{Direction, Lang, negotiate_accept_language};
 pub use money::{Currency, Money, MoneyError};
 pub use text::{Localized, LocalizedText, TextError};

@@ -148,10 +148,16 @@ pub(crate) async fn update_if_version(
     product: &Product,
     craft: souk_kernel::CraftId,
     base_version: i32,
+    stock_changed: bool,
 ) -> Result<bool, DbErr> {
     let mut model = active_model(product, craft);
     model.id = souk_db::sea_orm::ActiveValue::NotSet;
     model.created_at = souk_db::sea_orm::ActiveValue::NotSet;
+    // Orders reserve and release stock without taking the product's version: an edit that did
+    // not touch the stock must not write back the count it read, or it would undo them.
+    if !stock_changed {
+        model.stock = souk_db::sea_orm::ActiveValue::NotSet;
+    }
     let result = products::Entity::update_many()
         .set(model)
         .filter(products::Column::Id.eq(product.id.into_uuid()))

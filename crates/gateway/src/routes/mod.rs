@@ -5,7 +5,9 @@ pub mod agency;
 pub mod artisans;
 pub mod auth;
 pub mod crafts;
+pub mod fulfilments;
 pub mod health;
+pub mod orders;
 pub mod photos;
 pub mod products;
 pub mod sync;
@@ -40,6 +42,18 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::assign_agent))
         .routes(routes!(sync::sync))
         .routes(routes!(photos::list))
+        .routes(routes!(orders::quote))
+        .routes(routes!(orders::place, orders::list))
+        .routes(routes!(orders::get))
+        .routes(routes!(orders::confirm))
+        .routes(routes!(orders::cancel))
+        .routes(routes!(fulfilments::list))
+        .routes(routes!(fulfilments::get))
+        .routes(routes!(fulfilments::accept))
+        .routes(routes!(fulfilments::ship))
+        .routes(routes!(fulfilments::deliver))
+        .routes(routes!(fulfilments::refuse))
+        .routes(routes!(fulfilments::remit))
 }
 
 /// Photo uploads: the only routes whose bodies may exceed the general body limit.
