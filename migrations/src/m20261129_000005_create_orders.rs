@@ -1,6 +1,9 @@
 //! Orders: the order with its price snapshot, one fulfilment per artisan, the lines, the stored
 //! history of every status change, the idempotency keys of `POST /v1/orders`, and the outbox of
 //! events written in the same transaction as the change they describe.
+//!
+//! The documents of these tables (address, title snapshot, history details, event payload) are
+//! written once and read whole, never queried inside: plain `json`, cheaper to write than `jsonb`.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -139,7 +142,7 @@ impl MigrationTrait for Migration {
                         big_integer(Orders::TotalMinor).check(Expr::col(Orders::TotalMinor).gte(0)),
                     )
                     .col(big_integer(Orders::RefundedMinor).default(0))
-                    .col(json_binary(Orders::ShippingAddress))
+                    .col(json(Orders::ShippingAddress))
                     .col(string_len(Orders::Zone, 16))
                     .col(timestamp_with_time_zone_null(Orders::ExpiresAt))
                     .col(integer(Orders::Version))
@@ -223,7 +226,7 @@ impl MigrationTrait for Migration {
                     .col(uuid(OrderLines::ProductId))
                     .col(uuid(OrderLines::ArtisanId))
                     .col(uuid_null(OrderLines::ListedByAgent))
-                    .col(json_binary(OrderLines::Title))
+                    .col(json(OrderLines::Title))
                     .col(big_integer(OrderLines::UnitPriceMinor))
                     .col(integer(OrderLines::Quantity).check(Expr::col(OrderLines::Quantity).gt(0)))
                     .col(big_integer(OrderLines::LineTotalMinor))
@@ -264,7 +267,7 @@ impl MigrationTrait for Migration {
                     .col(string_len(OrderHistory::ToStatus, 24))
                     .col(uuid_null(OrderHistory::ActorId))
                     .col(string_len(OrderHistory::ActorRole, 16))
-                    .col(json_binary(OrderHistory::Details))
+                    .col(json(OrderHistory::Details))
                     .col(timestamp_with_time_zone(OrderHistory::At))
                     .foreign_key(
                         ForeignKey::create()
@@ -315,7 +318,7 @@ impl MigrationTrait for Migration {
                     .col(pk_uuid(OutboxEvents::Id))
                     .col(string_len(OutboxEvents::Topic, 48))
                     .col(uuid(OutboxEvents::AggregateId))
-                    .col(json_binary(OutboxEvents::Payload))
+                    .col(json(OutboxEvents::Payload))
                     .col(timestamp_with_time_zone(OutboxEvents::CreatedAt))
                     .col(timestamp_with_time_zone_null(OutboxEvents::PublishedAt))
                     .to_owned(),
@@ -326,13 +329,6 @@ impl MigrationTrait for Migration {
                 "idx_outbox_unpublished",
                 OutboxEvents::Table,
                 &[OutboxEvents::PublishedAt, OutboxEvents::Id],
-            ))
-            .await?;
-        manager
-            .create_index(index(
-                "idx_outbox_aggregate",
-                OutboxEvents::Table,
-                &[OutboxEvents::AggregateId],
             ))
             .await?;
         Ok(())

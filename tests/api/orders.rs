@@ -403,6 +403,60 @@ app_test!(async fn a_refused_order_leaves_no_order_no_event_and_no_stock_taken(e
     assert_eq!(count(&env, "SELECT COUNT(*) FROM outbox_events WHERE topic = 'order.pending_payment'").await, 1);
 });
 
+/// The order, its lines and its event are written before the stock is taken; when taking it
+/// fails, all of it rolls back. The test holds the product's row so that the order reads one unit
+/// left, writes itself, then finds none when its reservation runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_written_then_short_of_stock_leaves_no_row_and_no_event_on_postgres() {
+    use souk_db::sea_orm::TransactionTrait;
+    let Some(env) = Env::postgres_and_redis().await else {
+        return;
+    };
+    let app = env.spawn().await;
+    let (_, last) = workshop(&app, "p@example.ma", 30_000, 1).await;
+    let buyer = app.buyer("b@example.ma").await;
+    let holder = env.db.conn.begin().await.unwrap_or_else(|e| panic!("{e}"));
+    holder
+        .execute_unprepared("UPDATE products SET stock = 0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let attempt = {
+        let url = app.url("/v1/orders");
+        let client = app.client.clone();
+        let body = order(&[(&last, 1)], "card");
+        tokio::spawn(async move {
+            let sent = client
+                .post(url)
+                .bearer_auth(buyer)
+                .header("idempotency-key", "k")
+                .json(&body)
+                .send()
+                .await;
+            Reply::read(sent.unwrap_or_else(|e| panic!("{e}"))).await
+        })
+    };
+    // Let the order read the one unit, write itself and queue on the product's row.
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    assert_eq!(count(&env, "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'").await, 1, "the order waits on the row");
+    holder.commit().await.unwrap_or_else(|e| panic!("{e}"));
+    let refused = attempt.await.unwrap_or_else(|e| panic!("{e}"));
+    refused.assert_problem(StatusCode::CONFLICT, "out_of_stock");
+    for table in [
+        "orders",
+        "fulfilments",
+        "order_lines",
+        "order_history",
+        "outbox_events",
+        "idempotency_keys",
+    ] {
+        assert_eq!(
+            count(&env, &format!("SELECT COUNT(*) FROM {table}")).await,
+            0,
+            "{table}"
+        );
+    }
+}
+
 app_test!(async fn two_expiry_workers_release_each_lapsed_reservation_exactly_once(env) {
     let app = env.spawn().await;
     let (_, pot) = workshop(&app, "p@example.ma", 30_000, 40).await;
@@ -502,6 +556,14 @@ async fn race(env: &Env, gateways: &[TestApp], buyers: usize, units: i64) {
     assert_eq!(count(env, "SELECT COUNT(*) FROM order_lines").await, units);
     let min_stock = count(env, "SELECT CAST(MIN(stock) AS BIGINT) FROM products").await;
     assert_eq!(min_stock, 0, "never below zero");
+    // The losers wrote nothing that survived: no order, no event, no key.
+    for table in ["orders", "outbox_events", "idempotency_keys"] {
+        assert_eq!(
+            count(env, &format!("SELECT COUNT(*) FROM {table}")).await,
+            units,
+            "{table}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -254,15 +254,14 @@ impl AuthService {
         if !bearer.starts_with(token::PREFIX) || bearer.len() > 128 {
             return Err(AuthError::Unauthenticated);
         }
-        let session = sessions::Entity::find_by_id(token::token_hash(bearer))
+        // The session and its account in one query: every authenticated request pays for it.
+        let (_, account) = sessions::Entity::find_by_id(token::token_hash(bearer))
+            .find_also_related(accounts::Entity)
             .one(&self.db)
             .await?
-            .filter(|s| s.expires_at > Utc::now())
+            .filter(|(s, _)| s.expires_at > Utc::now())
             .ok_or(AuthError::Unauthenticated)?;
-        let account = accounts::Entity::find_by_id(session.account_id)
-            .one(&self.db)
-            .await?
-            .ok_or(AuthError::Unauthenticated)?;
+        let account = account.ok_or(AuthError::Unauthenticated)?;
         let account = account_from_row(account)?;
         Ok(Principal {
             account_id: account.id,

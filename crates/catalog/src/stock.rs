@@ -49,18 +49,18 @@ pub async fn sale_items(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = products::Entity::find()
+    // Each product with its artisan (for the agent who may have listed it), in one query.
+    let (rows, agent_of): (Vec<_>, HashMap<_, _>) = products::Entity::find()
         .filter(products::Column::Id.is_in(ids.iter().map(|id| id.into_uuid())))
-        .all(conn)
-        .await?;
-    let artisan_ids: Vec<_> = rows.iter().map(|r| r.artisan_id).collect();
-    let agent_of: HashMap<_, _> = artisans::Entity::find()
-        .filter(artisans::Column::Id.is_in(artisan_ids))
+        .find_also_related(artisans::Entity)
         .all(conn)
         .await?
         .into_iter()
-        .map(|a| (a.id, a.agent_id))
-        .collect();
+        .map(|(p, a)| {
+            let agent = (p.artisan_id, a.and_then(|a| a.agent_id));
+            (p, agent)
+        })
+        .unzip();
     // Listers who are not the artisan's current agent: were they agents?
     let others: Vec<_> = rows
         .iter()

@@ -1,7 +1,7 @@
 //! Placing an order: checked input, the `Idempotency-Key`, the stock reserved, and the order
 //! written with its fulfilments, lines, history and outbox event in one transaction.
 
-use chrono::Utc;
+use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use souk_auth::Principal;
@@ -9,7 +9,7 @@ use souk_catalog::{Stale, stock};
 use souk_db::{
     DatabaseTransaction,
     entities::{fulfilments, idempotency_keys, order_lines, orders},
-    sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set},
+    sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryTrait, Set, sea_query::InsertStatement},
 };
 use souk_kernel::{FulfilmentId, OrderId, ProductId};
 use uuid::Uuid;
@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::{
     Orders, OrdersError, after,
     machine::{FulfilmentStatus, OrderStatus, PaymentMethod},
-    model::{Address, Order, PlaceOrder, Placed},
+    model::{Address, Fulfilment, Line, Order, PlaceOrder, Placed},
     plan::{Plan, merge_items, plan},
     store::{self, Actor, Change},
 };
@@ -109,19 +109,17 @@ impl Orders {
             &self.settings.shipping,
             self.settings.max_quantity,
         )?;
-        for line in plan.fulfilments.iter().flat_map(|f| &f.lines) {
-            if !line.item.is_made_to_order() && line.item.stock < line.quantity {
-                return Err(OrdersError::OutOfStock {
-                    product: line.item.id,
-                    requested: line.quantity,
-                    available: line.item.stock,
-                });
-            }
+        match shortage(&plan) {
+            Some(short) => Err(short),
+            None => Ok(plan),
         }
-        Ok(plan)
     }
 
     /// Places an order for the signed-in buyer under their `Idempotency-Key`.
+    ///
+    /// The key is inserted first in the order's transaction: a first request places the order
+    /// with no extra read, and a retry (or a copy sent at the same time, which waits on the key's
+    /// row) fails on the key's uniqueness and answers the order placed under it.
     pub async fn place(
         &self,
         buyer: &Principal,
@@ -131,33 +129,35 @@ impl Orders {
         check_idempotency_key(key)?;
         self.check(&request)?;
         let hash = request_hash(&request);
-        // A retry of an order already placed answers at once, without a write transaction.
-        if let Some(placed) = self.replay(buyer, key, &hash).await? {
-            return Ok(placed);
-        }
-        let tx = souk_db::begin_write(&self.db).await?;
-        match self.place_in(&tx, buyer, key, &hash, &request).await {
-            Ok((order, stale)) => {
-                tx.commit().await?;
-                self.catalog.forget(stale).await;
-                Ok(Placed {
-                    order,
-                    replayed: false,
-                })
+        // At most twice: once more after forgetting a key past its time to live.
+        for _ in 0..2 {
+            let tx = souk_db::begin_write(&self.db).await?;
+            match self.place_in(&tx, buyer, key, &hash, &request).await {
+                Ok((order, stale)) => {
+                    tx.commit().await?;
+                    self.catalog.forget(stale).await;
+                    return Ok(Placed {
+                        order,
+                        replayed: false,
+                    });
+                }
+                Err(OrdersError::Db(err)) if souk_db::is_unique_violation(&err) => {
+                    drop(tx);
+                    match self.replay(buyer, key, &hash).await? {
+                        Some(placed) => return Ok(placed),
+                        None => self.forget_expired_key(buyer, key).await?,
+                    }
+                }
+                Err(err) => return Err(err),
             }
-            Err(OrdersError::Db(err)) if souk_db::is_unique_violation(&err) => {
-                // The same key was committed by a request running beside this one.
-                drop(tx);
-                self.replay(buyer, key, &hash)
-                    .await?
-                    .ok_or(OrdersError::Db(err))
-            }
-            Err(err) => Err(err),
         }
+        Err(OrdersError::Corrupt(format!(
+            "Idempotency-Key {key:?} neither fresh nor replayable"
+        )))
     }
 
-    /// The order placed under this key, if there is one that has not expired; a reused key with
-    /// another body is refused.
+    /// The order placed under this key if it has not expired; a reused key with another body
+    /// is refused.
     async fn replay(
         &self,
         buyer: &Principal,
@@ -184,6 +184,16 @@ impl Orders {
         }))
     }
 
+    async fn forget_expired_key(&self, buyer: &Principal, key: &str) -> Result<(), OrdersError> {
+        idempotency_keys::Entity::delete_many()
+            .filter(idempotency_keys::Column::AccountId.eq(buyer.account_id.into_uuid()))
+            .filter(idempotency_keys::Column::Key.eq(key))
+            .filter(idempotency_keys::Column::CreatedAt.lt(self.key_cutoff()))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
     fn key_cutoff(&self) -> chrono::DateTime<Utc> {
         let ttl = chrono::Duration::from_std(self.settings.idempotency_ttl)
             .unwrap_or(chrono::Duration::hours(24));
@@ -198,16 +208,11 @@ impl Orders {
         hash: &str,
         request: &PlaceOrder,
     ) -> Result<(Order, Stale), OrdersError> {
-        let now = Utc::now();
+        // Microseconds: what both databases keep, so the answer equals what a later read shows.
+        let now = Utc::now().trunc_subsecs(6);
         let order_id = OrderId::new();
         // The key first: a concurrent request with the same key waits here (PostgreSQL) or
         // never gets this far (SQLite), instead of reserving stock it would give back.
-        idempotency_keys::Entity::delete_many()
-            .filter(idempotency_keys::Column::AccountId.eq(buyer.account_id.into_uuid()))
-            .filter(idempotency_keys::Column::Key.eq(key))
-            .filter(idempotency_keys::Column::CreatedAt.lt(self.key_cutoff()))
-            .exec(tx)
-            .await?;
         idempotency_keys::Entity::insert(idempotency_keys::ActiveModel {
             account_id: Set(buyer.account_id.into_uuid()),
             key: Set(key.to_owned()),
@@ -229,6 +234,51 @@ impl Orders {
             &self.settings.shipping,
             self.settings.max_quantity,
         )?;
+        // Already short in what was just read: refuse before writing anything. (Only the
+        // conditional update below can accept; this read can only refuse early.)
+        if let Some(short) = shortage(&plan) {
+            return Err(short);
+        }
+        let (status, window) = match request.payment_method {
+            PaymentMethod::Card => (OrderStatus::PendingPayment, self.settings.payment_window),
+            PaymentMethod::CashOnDelivery => (
+                OrderStatus::PendingConfirmation,
+                self.settings.confirmation_window,
+            ),
+        };
+        let order = new_order(
+            order_id,
+            buyer,
+            status,
+            request,
+            &plan,
+            now,
+            after(now, window),
+        );
+        let payload = json!({
+            "buyer_id": buyer.account_id,
+            "total_minor": plan.total_minor,
+            "currency": plan.currency.code(),
+            "payment_method": request.payment_method.as_str(),
+            "artisans": plan.fulfilments.iter().map(|f| f.artisan).collect::<Vec<_>>(),
+        });
+        let placed = Change {
+            order: order_id,
+            fulfilment: None,
+            from: None,
+            to: status.as_str(),
+            actor: Actor(Some(*buyer)),
+            details: json!({"event": "placed"}),
+            at: now,
+            payload: &payload,
+        };
+        // The order, its fulfilments and lines, its history and its event: one round trip on
+        // PostgreSQL.
+        let mut inserts = order_inserts(&order)?;
+        inserts.extend(store::record_inserts(std::slice::from_ref(&placed)));
+        souk_db::insert_together(tx, inserts).await?;
+        // Stock last: a hot product's row stays locked only from here to the commit. Not enough
+        // left rolls back everything above.
         let mut sold_out = false;
         let reservations = plan.reservations();
         for &(product, quantity) in &reservations {
@@ -247,106 +297,168 @@ impl Orders {
             sold_out |= before <= quantity;
         }
 
-        let (status, window) = match request.payment_method {
-            PaymentMethod::Card => (OrderStatus::PendingPayment, self.settings.payment_window),
-            PaymentMethod::CashOnDelivery => (
-                OrderStatus::PendingConfirmation,
-                self.settings.confirmation_window,
-            ),
+        let order = Order {
+            history: vec![placed.entry()],
+            ..order
         };
-        orders::Entity::insert(orders::ActiveModel {
-            id: Set(order_id.into_uuid()),
-            buyer_id: Set(buyer.account_id.into_uuid()),
-            status: Set(status.as_str().to_owned()),
-            payment_method: Set(request.payment_method.as_str().to_owned()),
-            currency: Set(plan.currency.code().to_owned()),
-            items_total_minor: Set(plan.items_total_minor),
-            shipping_total_minor: Set(plan.shipping_total_minor),
-            total_minor: Set(plan.total_minor),
-            refunded_minor: Set(0),
-            shipping_address: Set(serde_json::to_value(&request.shipping_address)
-                .map_err(|e| OrdersError::Corrupt(e.to_string()))?),
-            zone: Set(plan.zone.as_str().to_owned()),
-            expires_at: Set(Some(after(now, window))),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-        })
-        .exec_without_returning(tx)
-        .await?;
-
-        let mut fulfilment_rows = Vec::with_capacity(plan.fulfilments.len());
-        let mut line_rows = Vec::new();
-        for f in &plan.fulfilments {
-            let fid = FulfilmentId::new();
-            fulfilment_rows.push(fulfilments::ActiveModel {
-                id: Set(fid.into_uuid()),
-                order_id: Set(order_id.into_uuid()),
-                artisan_id: Set(f.artisan.into_uuid()),
-                status: Set(FulfilmentStatus::Pending.as_str().to_owned()),
-                weight_g: Set(to_i32(f.weight_g)),
-                items_total_minor: Set(f.items_total_minor),
-                shipping_fee_minor: Set(f.shipping_fee_minor),
-                lead_time_days: Set(f.lead_time_days.map(i32::from)),
-                carrier: Set(None),
-                tracking_number: Set(None),
-                cash_collected_minor: Set(None),
-                refusal_reason: Set(None),
-                remittance_reference: Set(None),
-                version: Set(1),
-                created_at: Set(now),
-                updated_at: Set(now),
-            });
-            for l in &f.lines {
-                line_rows.push(order_lines::ActiveModel {
-                    id: Set(Uuid::now_v7()),
-                    order_id: Set(order_id.into_uuid()),
-                    fulfilment_id: Set(fid.into_uuid()),
-                    product_id: Set(l.item.id.into_uuid()),
-                    artisan_id: Set(l.item.artisan.into_uuid()),
-                    listed_by_agent: Set(l.item.listed_by_agent.map(|a| a.into_uuid())),
-                    title: Set(serde_json::to_value(&l.item.title)
-                        .map_err(|e| OrdersError::Corrupt(e.to_string()))?),
-                    unit_price_minor: Set(l.item.price.amount_minor),
-                    quantity: Set(to_i32(l.quantity)),
-                    line_total_minor: Set(l.line_total_minor),
-                    made_to_order: Set(l.item.is_made_to_order()),
-                    lead_time_days: Set(l.item.lead_time_days.map(i32::from)),
-                    weight_g: Set(to_i32(l.weight_g)),
-                });
-            }
-        }
-        fulfilments::Entity::insert_many(fulfilment_rows)
-            .exec_without_returning(tx)
-            .await?;
-        order_lines::Entity::insert_many(line_rows)
-            .exec_without_returning(tx)
-            .await?;
-        let payload = json!({
-            "buyer_id": buyer.account_id,
-            "total_minor": plan.total_minor,
-            "currency": plan.currency.code(),
-            "payment_method": request.payment_method.as_str(),
-            "artisans": plan.fulfilments.iter().map(|f| f.artisan).collect::<Vec<_>>(),
-        });
-        store::record(
-            tx,
-            &[Change {
-                order: order_id,
-                fulfilment: None,
-                from: None,
-                to: status.as_str(),
-                actor: Actor(Some(*buyer)),
-                details: json!({"event": "placed"}),
-                at: now,
-                payload: &payload,
-            }],
-        )
-        .await?;
-        let order = self.load_in(tx, order_id, true).await?;
         let stale = Stale::stock(reservations.iter().map(|(p, _)| *p), sold_out);
         Ok((order, stale))
     }
+}
+
+/// The order a plan makes, as it will be stored.
+fn new_order(
+    id: OrderId,
+    buyer: &Principal,
+    status: OrderStatus,
+    request: &PlaceOrder,
+    plan: &Plan,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Order {
+    let fulfilments = plan
+        .fulfilments
+        .iter()
+        .map(|f| {
+            let fid = FulfilmentId::new();
+            Fulfilment {
+                id: fid,
+                order: id,
+                artisan: f.artisan,
+                status: FulfilmentStatus::Pending,
+                weight_g: f.weight_g,
+                items_total_minor: f.items_total_minor,
+                shipping_fee_minor: f.shipping_fee_minor,
+                lead_time_days: f.lead_time_days,
+                carrier: None,
+                tracking_number: None,
+                cash_collected_minor: None,
+                refusal_reason: None,
+                remittance_reference: None,
+                lines: f
+                    .lines
+                    .iter()
+                    .map(|l| Line {
+                        id: Uuid::now_v7(),
+                        product: l.item.id,
+                        artisan: l.item.artisan,
+                        listed_by_agent: l.item.listed_by_agent,
+                        title: l.item.title.clone(),
+                        unit_price_minor: l.item.price.amount_minor,
+                        quantity: l.quantity,
+                        line_total_minor: l.line_total_minor,
+                        made_to_order: l.item.is_made_to_order(),
+                        lead_time_days: l.item.lead_time_days,
+                        weight_g: l.weight_g,
+                    })
+                    .collect(),
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            }
+        })
+        .collect();
+    Order {
+        id,
+        buyer: buyer.account_id,
+        status,
+        payment_method: request.payment_method,
+        currency: plan.currency.code().to_owned(),
+        items_total_minor: plan.items_total_minor,
+        shipping_total_minor: plan.shipping_total_minor,
+        total_minor: plan.total_minor,
+        refunded_minor: 0,
+        shipping_address: request.shipping_address.clone(),
+        zone: plan.zone,
+        expires_at: Some(expires_at),
+        fulfilments,
+        history: Vec::new(),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// The inserts of the order, its fulfilments and its lines.
+fn order_inserts(order: &Order) -> Result<Vec<InsertStatement>, OrdersError> {
+    let json = |v: serde_json::Result<serde_json::Value>| {
+        v.map_err(|e| OrdersError::Corrupt(e.to_string()))
+    };
+    let order_row = orders::Entity::insert(orders::ActiveModel {
+        id: Set(order.id.into_uuid()),
+        buyer_id: Set(order.buyer.into_uuid()),
+        status: Set(order.status.as_str().to_owned()),
+        payment_method: Set(order.payment_method.as_str().to_owned()),
+        currency: Set(order.currency.clone()),
+        items_total_minor: Set(order.items_total_minor),
+        shipping_total_minor: Set(order.shipping_total_minor),
+        total_minor: Set(order.total_minor),
+        refunded_minor: Set(0),
+        shipping_address: Set(json(serde_json::to_value(&order.shipping_address))?),
+        zone: Set(order.zone.as_str().to_owned()),
+        expires_at: Set(order.expires_at),
+        version: Set(order.version),
+        created_at: Set(order.created_at),
+        updated_at: Set(order.updated_at),
+    })
+    .into_query();
+    let mut fulfilment_rows = Vec::with_capacity(order.fulfilments.len());
+    let mut line_rows = Vec::new();
+    for f in &order.fulfilments {
+        fulfilment_rows.push(fulfilments::ActiveModel {
+            id: Set(f.id.into_uuid()),
+            order_id: Set(order.id.into_uuid()),
+            artisan_id: Set(f.artisan.into_uuid()),
+            status: Set(f.status.as_str().to_owned()),
+            weight_g: Set(to_i32(f.weight_g)),
+            items_total_minor: Set(f.items_total_minor),
+            shipping_fee_minor: Set(f.shipping_fee_minor),
+            lead_time_days: Set(f.lead_time_days.map(i32::from)),
+            carrier: Set(None),
+            tracking_number: Set(None),
+            cash_collected_minor: Set(None),
+            refusal_reason: Set(None),
+            remittance_reference: Set(None),
+            version: Set(f.version),
+            created_at: Set(f.created_at),
+            updated_at: Set(f.updated_at),
+        });
+        for l in &f.lines {
+            line_rows.push(order_lines::ActiveModel {
+                id: Set(l.id),
+                order_id: Set(order.id.into_uuid()),
+                fulfilment_id: Set(f.id.into_uuid()),
+                product_id: Set(l.product.into_uuid()),
+                artisan_id: Set(l.artisan.into_uuid()),
+                listed_by_agent: Set(l.listed_by_agent.map(|a| a.into_uuid())),
+                title: Set(json(serde_json::to_value(&l.title))?),
+                unit_price_minor: Set(l.unit_price_minor),
+                quantity: Set(to_i32(l.quantity)),
+                line_total_minor: Set(l.line_total_minor),
+                made_to_order: Set(l.made_to_order),
+                lead_time_days: Set(l.lead_time_days.map(i32::from)),
+                weight_g: Set(to_i32(l.weight_g)),
+            });
+        }
+    }
+    Ok(vec![
+        order_row,
+        fulfilments::Entity::insert_many(fulfilment_rows).into_query(),
+        order_lines::Entity::insert_many(line_rows).into_query(),
+    ])
+}
+
+/// The first stocked line asking more than the stock the plan was made from.
+fn shortage(plan: &Plan) -> Option<OrdersError> {
+    plan.fulfilments
+        .iter()
+        .flat_map(|f| &f.lines)
+        .find(|l| !l.item.is_made_to_order() && l.item.stock < l.quantity)
+        .map(|l| OrdersError::OutOfStock {
+            product: l.item.id,
+            requested: l.quantity,
+            available: l.item.stock,
+        })
 }
 
 fn to_i32(v: u32) -> i32 {

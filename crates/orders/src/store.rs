@@ -8,7 +8,10 @@ use souk_auth::Principal;
 use souk_db::{
     ConnectionTrait, DbErr,
     entities::{fulfilments, order_history, order_lines, orders, outbox_events},
-    sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set},
+    sea_orm::{
+        ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+        sea_query::InsertStatement,
+    },
 };
 use souk_kernel::{AccountId, ArtisanId, FulfilmentId, OrderId, ProductId};
 use uuid::Uuid;
@@ -231,14 +234,34 @@ pub(crate) struct Change<'a> {
     pub payload: &'a Value,
 }
 
+impl Change<'_> {
+    /// The history entry this change records.
+    pub(crate) fn entry(&self) -> HistoryEntry {
+        HistoryEntry {
+            fulfilment: self.fulfilment,
+            from: self.from.map(str::to_owned),
+            to: self.to.to_owned(),
+            actor: self.actor.0.map(|p| p.account_id),
+            actor_role: self.actor.role().to_owned(),
+            details: self.details.clone(),
+            at: self.at,
+        }
+    }
+}
+
 /// Records changes in the history and the outbox, in the caller's transaction: both commit with
 /// the change or not at all.
 pub(crate) async fn record(
     conn: &impl ConnectionTrait,
     changes: &[Change<'_>],
 ) -> Result<(), DbErr> {
+    souk_db::insert_together(conn, record_inserts(changes)).await
+}
+
+/// The history and outbox inserts of these changes (none when there are none).
+pub(crate) fn record_inserts(changes: &[Change<'_>]) -> Vec<InsertStatement> {
     if changes.is_empty() {
-        return Ok(());
+        return Vec::new();
     }
     let history = changes.iter().map(|c| order_history::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -251,9 +274,6 @@ pub(crate) async fn record(
         details: Set(c.details.clone()),
         at: Set(c.at),
     });
-    order_history::Entity::insert_many(history)
-        .exec_without_returning(conn)
-        .await?;
     let events = changes.iter().map(|c| {
         let (topic, aggregate) = match c.fulfilment {
             Some(f) => (format!("fulfilment.{}", c.to), f.into_uuid()),
@@ -283,8 +303,8 @@ pub(crate) async fn record(
             published_at: Set(None),
         }
     });
-    outbox_events::Entity::insert_many(events)
-        .exec_without_returning(conn)
-        .await?;
-    Ok(())
+    vec![
+        order_history::Entity::insert_many(history).into_query(),
+        outbox_events::Entity::insert_many(events).into_query(),
+    ]
 }

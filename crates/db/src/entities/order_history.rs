@@ -13,7 +13,7 @@ pub struct Model {
     pub to_status: String,
     pub actor_id: Option<Uuid>,
     pub actor_role: String,
-    #[sea_orm(column_type = "JsonBinary")]
+    #[sea_orm(column_type = "Json")]
     pub details: Json,
     pub at: DateTimeUtc,
 }

@@ -13,7 +13,7 @@ pub struct Model {
     pub artisan_id: Uuid,
     /// The agent who listed the product, when one did (their commission is due on it).
     pub listed_by_agent: Option<Uuid>,
-    #[sea_orm(column_type = "JsonBinary")]
+    #[sea_orm(column_type = "Json")]
     pub title: Json,
     pub unit_price_minor: i64,
     pub quantity: i32,

@@ -15,7 +15,7 @@ pub struct Model {
     pub shipping_total_minor: i64,
     pub total_minor: i64,
     pub refunded_minor: i64,
-    #[sea_orm(column_type = "JsonBinary")]
+    #[sea_orm(column_type = "Json")]
     pub shipping_address: Json,
     pub zone: String,
     /// While unpaid (or unconfirmed): when the reservation of its stock lapses.

@@ -10,7 +10,7 @@ pub struct Model {
     pub id: Uuid,
     pub topic: String,
     pub aggregate_id: Uuid,
-    #[sea_orm(column_type = "JsonBinary")]
+    #[sea_orm(column_type = "Json")]
     pub payload: Json,
     pub created_at: DateTimeUtc,
     pub published_at: Option<DateTimeUtc>,

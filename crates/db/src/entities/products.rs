@@ -35,6 +35,19 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::artisans::Entity",
+        from = "Column::ArtisanId",
+        to = "super::artisans::Column::Id"
+    )]
+    Artisan,
+}
+
+impl Related<super::artisans::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Artisan.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

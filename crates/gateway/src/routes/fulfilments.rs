@@ -12,7 +12,10 @@ use crate::{
     dto::List,
     error::{ApiError, Problem},
     extract::{ApiJson, ApiPath, ApiQuery, Authenticated},
-    routes::orders::{AddressDto, FulfilmentDto, ListParams, fulfilment_dto},
+    routes::{
+        detached,
+        orders::{AddressDto, FulfilmentDto, ListParams, fulfilment_dto},
+    },
     state::AppState,
 };
 
@@ -93,7 +96,8 @@ async fn step(
     id: FulfilmentId,
     command: FulfilmentCommand,
 ) -> Result<Json<FulfilmentViewDto>, ApiError> {
-    let view = state.orders.fulfil(principal, id, command).await?;
+    let (orders, principal) = (state.orders.clone(), *principal);
+    let view = detached(async move { orders.fulfil(&principal, id, command).await }).await?;
     Ok(Json(view_dto(&view)))
 }
 

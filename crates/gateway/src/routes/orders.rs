@@ -21,6 +21,7 @@ use crate::{
     dto::{List, TextMap, all_languages},
     error::{ApiError, Problem},
     extract::{ApiJson, ApiPath, ApiQuery, Authenticated},
+    routes::detached,
     state::AppState,
 };
 
@@ -373,11 +374,11 @@ pub async fn place(
             .detail("a unique key per checkout attempt (a UUID), so a retry never orders twice")
         })?
         .to_str()
-        .map_err(|_| ApiError::validation("Idempotency-Key", "visible ASCII characters"))?;
-    let placed = state
-        .orders
-        .place(&principal, key, body.into_input())
-        .await?;
+        .map_err(|_| ApiError::validation("Idempotency-Key", "visible ASCII characters"))?
+        .to_owned();
+    let orders = state.orders.clone();
+    let input = body.into_input();
+    let placed = detached(async move { orders.place(&principal, &key, input).await }).await?;
     let status = if placed.replayed {
         StatusCode::OK
     } else {
@@ -492,7 +493,8 @@ pub async fn confirm(
     ApiPath(id): ApiPath<OrderId>,
     ApiJson(body): ApiJson<NoteRequest>,
 ) -> Result<Json<OrderDto>, ApiError> {
-    let order = state.orders.confirm(&principal, id, body.note).await?;
+    let orders = state.orders.clone();
+    let order = detached(async move { orders.confirm(&principal, id, body.note).await }).await?;
     Ok(Json(order_dto(&order)))
 }
 
@@ -524,6 +526,7 @@ pub async fn cancel(
     ApiPath(id): ApiPath<OrderId>,
     ApiJson(body): ApiJson<CancelRequest>,
 ) -> Result<Json<OrderDto>, ApiError> {
-    let order = state.orders.cancel(&principal, id, body.reason).await?;
+    let orders = state.orders.clone();
+    let order = detached(async move { orders.cancel(&principal, id, body.reason).await }).await?;
     Ok(Json(order_dto(&order)))
 }
