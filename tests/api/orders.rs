@@ -136,6 +136,21 @@ app_test!(async fn an_order_reserves_stock_splits_per_artisan_and_snapshots_pric
     app.get_as("/v1/fulfilments", &buyer)
         .await
         .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    // Operators see every order and every fulfilment.
+    let other_order = place(&app, &other, "k-o", order(&[(&rug, 1)], "card")).await;
+    assert_eq!(other_order.status, StatusCode::CREATED, "{}", other_order.body);
+    let admin = env.admin(&app, "ops@souk.ma").await;
+    let all = app.get_as("/v1/orders", &admin).await;
+    assert_eq!(all.body["items"].as_array().map(Vec::len), Some(2), "{}", all.body);
+    let all = app.get_as("/v1/fulfilments?limit=10", &admin).await;
+    assert_eq!(all.body["items"].as_array().map(Vec::len), Some(3), "{}", all.body);
+    let page = app.get_as("/v1/fulfilments?limit=2", &admin).await;
+    let last = page.body["items"][1]["id"].as_str().unwrap_or_default().to_owned();
+    let rest = app.get_as(&format!("/v1/fulfilments?limit=2&before={last}"), &admin).await;
+    assert_eq!(rest.body["items"].as_array().map(Vec::len), Some(1), "pages follow on");
+    app.get_as("/v1/orders?limit=0", &admin)
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
 
     // A quote (cart) gives the same split without reserving anything.
     let quote = app.post("/v1/orders/quote", None, order(&[(&vase, 1)], "card")).await;

@@ -187,6 +187,8 @@ pub fn plan(
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use souk_kernel::{LocalizedText, Money};
 
     use super::*;
@@ -329,5 +331,49 @@ mod tests {
             plan(&request(items, "Fès"), &[], &rates(), 10),
             Err(OrdersError::ProductUnavailable { .. })
         ));
+    }
+
+    proptest::proptest! {
+        /// For any cart: lines merged per product, every amount adds up to the centime, and each
+        /// product's reservation is what was asked of it in total.
+        #[test]
+        fn totals_always_add_up(
+            lines in proptest::collection::vec((0usize..6, 1u32..20), 1..15),
+            prices in proptest::collection::vec(0i64..=1_000_000_000, 6),
+            artisans in proptest::collection::vec(0usize..3, 6),
+            city in proptest::sample::select(vec!["Fès", "Meknès", "Rabat"]),
+        ) {
+            let makers = [ArtisanId::new(), ArtisanId::new(), ArtisanId::new()];
+            let products: Vec<SaleItem> = (0..6)
+                .map(|i| item(makers[artisans[i]], prices[i], 1000, (i == 5).then_some(10)))
+                .collect();
+            let items: Vec<OrderItem> = lines
+                .iter()
+                .map(|(i, q)| OrderItem { product: products[*i].id, quantity: *q })
+                .collect();
+            let p = match plan(&request(items.clone(), city), &products, &rates(), 1000) {
+                Ok(p) => p,
+                // Too heavy for one parcel is the only refusal these carts can meet.
+                Err(e) => { proptest::prop_assert!(matches!(e, OrdersError::NoShippingRate(_))); return Ok(()); }
+            };
+            let lines_total: i64 = p.fulfilments.iter().flat_map(|f| &f.lines).map(|l| l.line_total_minor).sum();
+            proptest::prop_assert_eq!(lines_total, p.items_total_minor);
+            proptest::prop_assert_eq!(p.fulfilments.iter().map(|f| f.items_total_minor).sum::<i64>(), p.items_total_minor);
+            proptest::prop_assert_eq!(p.fulfilments.iter().map(|f| f.shipping_fee_minor).sum::<i64>(), p.shipping_total_minor);
+            proptest::prop_assert_eq!(p.items_total_minor + p.shipping_total_minor, p.total_minor);
+            for f in &p.fulfilments {
+                proptest::prop_assert!(f.lines.iter().all(|l| l.item.artisan == f.artisan));
+                for l in &f.lines {
+                    proptest::prop_assert_eq!(l.line_total_minor, l.item.price.amount_minor * i64::from(l.quantity));
+                }
+            }
+            let artisans_seen: HashSet<ArtisanId> = p.fulfilments.iter().map(|f| f.artisan).collect();
+            proptest::prop_assert_eq!(artisans_seen.len(), p.fulfilments.len(), "one fulfilment per artisan");
+            for (product, reserved) in p.reservations() {
+                let asked: u32 = items.iter().filter(|i| i.product == product).map(|i| i.quantity).sum();
+                proptest::prop_assert_eq!(reserved, asked);
+            }
+            proptest::prop_assert!(!p.reservations().iter().any(|(id, _)| *id == products[5].id), "made to order takes no stock");
+        }
     }
 }
