@@ -8,6 +8,7 @@ mod m20261129_000002_create_catalog;
 mod m20261129_000003_create_search_index;
 mod m20261129_000004_create_agency;
 mod m20261129_000005_create_orders;
+mod m20261129_000006_create_ledger;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_create_search_index::Migration),
             Box::new(m20261129_000004_create_agency::Migration),
             Box::new(m20261129_000005_create_orders::Migration),
+            Box::new(m20261129_000006_create_ledger::Migration),
         ]
     }
 }

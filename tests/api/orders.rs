@@ -46,6 +46,11 @@ async fn count(env: &Env, sql: &str) -> i64 {
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
+/// The balance of a ledger account (debits less credits).
+async fn ledger(env: &Env, account: &str) -> i64 {
+    count(env, &format!("SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries WHERE account LIKE '{account}'")).await
+}
+
 /// An artisan with one product of `stock` units at `price` centimes (800 g each).
 async fn workshop(app: &TestApp, email: &str, price: i64, stock: i64) -> (String, String) {
     let (token, _) = app.artisan(email).await;
@@ -169,7 +174,7 @@ app_test!(async fn an_order_reserves_stock_splits_per_artisan_and_snapshots_pric
 app_test!(async fn agents_see_and_ship_the_fulfilments_of_their_artisans(env) {
     let app = env.spawn().await;
     let admin = env.admin(&app, "ops@souk.ma").await;
-    let (agent, _) = app.agent(&admin, "agent@souk.ma").await;
+    let (agent, agent_id) = app.agent(&admin, "agent@souk.ma").await;
     let (other_agent, _) = app.agent(&admin, "agent2@souk.ma").await;
     let artisan = app.onboard(&agent, "Fatima Zahra").await;
     let product = app
@@ -210,6 +215,17 @@ app_test!(async fn agents_see_and_ship_the_fulfilments_of_their_artisans(env) {
         .await;
     assert_eq!(shipped.body["status"], "shipped", "{}", shipped.body);
     assert_eq!(shipped.body["tracking_number"], "AM123456789MA");
+    let due = shipped.body["cash_due_minor"].as_i64().unwrap_or(0);
+    let delivered = app
+        .post(&format!("/v1/fulfilments/{fid}/deliver"), Some(&agent), json!({"cash_collected_minor": due}))
+        .await;
+    assert_eq!(delivered.body["status"], "delivered", "{}", delivered.body);
+    // Listed through the agent (500 bps): 5% to them, 10% to Souk, 85% to the artisan.
+    assert_eq!(ledger(&env, &format!("agent:{agent_id}")).await, -2_000);
+    assert_eq!(ledger(&env, "platform_commission").await, -4_000);
+    assert_eq!(ledger(&env, &format!("artisan:{artisan}")).await, -34_000);
+    assert_eq!(ledger(&env, "courier_cash").await, due);
+    assert_eq!(ledger(&env, "%").await, 0);
 });
 
 app_test!(async fn cash_on_delivery_runs_from_confirmation_to_cash_remitted_with_its_history(env) {
@@ -245,6 +261,13 @@ app_test!(async fn cash_on_delivery_runs_from_confirmation_to_cash_remitted_with
         .await;
     assert_eq!(delivered.body["status"], "delivered", "{}", delivered.body);
     assert_eq!(delivered.body["order_status"], "confirmed", "one parcel still on its way");
+    // The parcel's sale is in the books: the cash is with the courier; 10% is Souk's, the
+    // shipping is the carrier's, the rest is the potter's.
+    assert_eq!(ledger(&env, "courier_cash").await, due_pot);
+    assert_eq!(ledger(&env, "platform_commission").await, -6_000);
+    assert_eq!(ledger(&env, "shipping_payable").await, -2_000);
+    assert_eq!(ledger(&env, "artisan:%").await, -54_000);
+    assert_eq!(ledger(&env, "%").await, 0, "the books balance");
 
     // The other parcel is refused at the door: its stock comes back, and the order completes.
     let refused = app
@@ -263,6 +286,9 @@ app_test!(async fn cash_on_delivery_runs_from_confirmation_to_cash_remitted_with
         .post(&format!("/v1/fulfilments/{f_pot}/remit"), Some(&admin), json!({"reference": "AMANA-REM-2026-11-29"}))
         .await;
     assert_eq!(remitted.body["status"], "cash_remitted", "{}", remitted.body);
+    assert_eq!(ledger(&env, "courier_cash").await, 0, "the refused parcel brought no cash");
+    assert_eq!(ledger(&env, "bank").await, due_pot);
+    assert_eq!(ledger(&env, "%").await, 0);
 
     let full = app.get_as(&format!("/v1/orders/{order_id}"), &buyer).await;
     assert_eq!(full.body["status"], "completed");
@@ -485,7 +511,9 @@ app_test!(async fn two_expiry_workers_release_each_lapsed_reservation_exactly_on
     let paid = app.get_as("/v1/orders?status=pending_payment&limit=1", &buyer).await.body["items"][0]["id"]
         .as_str().unwrap_or_default().parse().unwrap_or_else(|e| panic!("{e}"));
     let (a, b) = (orders_service(&env), orders_service(&env));
-    a.mark_paid(paid, "pi_test").await.unwrap_or_else(|e| panic!("{e}"));
+    let paid = a.mark_paid(paid, "pi_test").await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ledger(&env, "stripe_clearing").await, paid.total_minor, "the card payment is in the books");
+    assert_eq!(ledger(&env, "%").await, 0);
 
     // Both workers sweep at once, as every replica does, "later than" every reservation.
     let later = chrono::Utc::now() + chrono::Duration::days(3);

@@ -90,6 +90,7 @@ pub struct Settings {
     pub photos: PhotoSettings,
     pub agents: AgentSettings,
     pub orders: OrdersConfig,
+    pub payments: PaymentsConfig,
     pub http: HttpSettings,
     pub log: LogSettings,
     pub demo: DemoSettings,
@@ -188,6 +189,12 @@ pub struct OrdersConfig {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct PaymentsConfig {
+    pub platform_commission_bps: u32,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HttpSettings {
     pub request_timeout_ms: u64,
     pub body_limit_bytes: usize,
@@ -238,6 +245,7 @@ impl Settings {
             max_lines: o.max_lines,
             max_quantity: o.max_quantity,
             shipping: o.shipping.clone(),
+            platform_commission_bps: self.payments.platform_commission_bps,
         }
     }
 
@@ -337,6 +345,9 @@ impl Settings {
                 "orders.max_lines",
                 "max_lines 1 to 1000 and max_quantity 1 to 10000",
             );
+        }
+        if self.payments.platform_commission_bps > 5_000 {
+            return invalid("payments.platform_commission_bps", "at most 5000 (50%)");
         }
         if let Err(message) = o.shipping.validate() {
             return invalid("orders.shipping", &message);

@@ -306,7 +306,7 @@ impl From<OrdersError> for ApiError {
             .detail(err.to_string()),
             OrdersError::Catalog(e) => e.into(),
             OrdersError::Db(db) => from_db(&db),
-            OrdersError::Corrupt(_) => ApiError::internal(&err),
+            OrdersError::Corrupt(_) | OrdersError::Ledger(_) => ApiError::internal(&err),
         }
     }
 }

@@ -36,6 +36,9 @@ pub enum OrdersError {
     Catalog(#[from] CatalogError),
     #[error(transparent)]
     Db(#[from] souk_db::DbErr),
+    /// The books refused a posting: a bug, never the client's doing.
+    #[error("ledger: {0}")]
+    Ledger(#[from] souk_ledger::LedgerError),
     #[error("stored order data is unreadable: {0}")]
     Corrupt(String),
 }

@@ -9,6 +9,7 @@
 //! * Who may act on an order is decided here: the buyer, the artisans and their agents for their
 //!   own fulfilments, and operators.
 
+mod books;
 mod error;
 mod expiry;
 pub mod machine;
@@ -45,6 +46,8 @@ pub struct OrderSettings {
     pub max_lines: usize,
     pub max_quantity: u32,
     pub shipping: ShippingRates,
+    /// Souk's commission on the price of every line, in basis points (1000 = 10%).
+    pub platform_commission_bps: u32,
 }
 
 #[derive(Clone, Debug)]

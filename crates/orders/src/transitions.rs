@@ -21,8 +21,10 @@ use souk_db::{
 use souk_kernel::{ArtisanId, FulfilmentId, OrderId, ProductId};
 use uuid::Uuid;
 
+use souk_ledger::{Account, store::PostingMeta};
+
 use crate::{
-    Orders, OrdersError,
+    Orders, OrdersError, books,
     machine::{
         FulfilmentAction, FulfilmentStatus, OrderAction, OrderStatus, PaymentMethod,
         fulfilment_step, order_step, settle,
@@ -344,6 +346,7 @@ impl Orders {
         let tx = souk_db::begin_write(&self.db).await?;
         let row = store::lock_order(&tx, id).await?;
         let mut effects = Effects::default();
+        let now = Utc::now();
         change_order(
             &tx,
             &row,
@@ -351,10 +354,32 @@ impl Orders {
                 action: OrderAction::Pay,
                 actor: Actor::SYSTEM,
                 details: json!({"payment_reference": reference}),
-                now: Utc::now(),
+                now,
                 payload: &json!({"buyer_id": row.buyer_id, "total_minor": row.total_minor}),
             },
             &mut effects,
+        )
+        .await?;
+        // The card payment in the books: the whole order, received into Stripe's balance.
+        let lines = order_lines::Entity::find()
+            .filter(order_lines::Column::OrderId.eq(row.id))
+            .all(&tx)
+            .await?;
+        books::post_sale(
+            &tx,
+            &lines,
+            books::Received {
+                into: Account::StripeClearing,
+                shipping_minor: row.shipping_total_minor,
+                currency: &row.currency,
+                at: now,
+            },
+            PostingMeta {
+                order: Some(row.id),
+                fulfilment: None,
+                reference: Some(reference.to_owned()),
+            },
+            self.settings.platform_commission_bps,
         )
         .await?;
         let order = self.load_in(&tx, id, true).await?;
@@ -482,6 +507,30 @@ impl Orders {
                     }
                 }
                 update.cash_collected_minor = Set(*cash_collected_minor);
+                if method == PaymentMethod::CashOnDelivery {
+                    // The buyer paid this parcel at the door: its sale goes in the books now.
+                    let lines = order_lines::Entity::find()
+                        .filter(order_lines::Column::FulfilmentId.eq(current.id))
+                        .all(&tx)
+                        .await?;
+                    books::post_sale(
+                        &tx,
+                        &lines,
+                        books::Received {
+                            into: Account::CourierCash,
+                            shipping_minor: current.shipping_fee_minor,
+                            currency: &order.currency,
+                            at: now,
+                        },
+                        PostingMeta {
+                            order: Some(order.id),
+                            fulfilment: Some(current.id),
+                            reference: Some("cash collected at the door".into()),
+                        },
+                        self.settings.platform_commission_bps,
+                    )
+                    .await?;
+                }
                 json!({"cash_collected_minor": cash_collected_minor})
             }
             FulfilmentCommand::Refuse { reason } => {
@@ -497,6 +546,18 @@ impl Orders {
             FulfilmentCommand::RemitCash { reference } => {
                 let reference = required("reference", reference, 120)?;
                 update.remittance_reference = Set(Some(reference.clone()));
+                books::post_remittance(
+                    &tx,
+                    current.cash_collected_minor.unwrap_or(0),
+                    PostingMeta {
+                        order: Some(order.id),
+                        fulfilment: Some(current.id),
+                        reference: Some(reference.clone()),
+                    },
+                    &order.currency,
+                    now,
+                )
+                .await?;
                 json!({"reference": reference, "amount_minor": current.cash_collected_minor})
             }
         };

@@ -9,6 +9,8 @@ pub mod audit_events;
 pub mod crafts;
 pub mod fulfilments;
 pub mod idempotency_keys;
+pub mod ledger_entries;
+pub mod ledger_postings;
 pub mod order_history;
 pub mod order_lines;
 pub mod orders;

@@ -1,0 +1,77 @@
+//! What orders write in the ledger: a sale when money is received (a card payment for the whole
+//! order, or a parcel's cash collected at the door) and the courier's cash reaching the bank.
+//! Always in the transaction of the change that moved the money.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use souk_db::{
+    DatabaseTransaction,
+    entities::{agents, order_lines},
+    sea_orm::{ColumnTrait, EntityTrait, QueryFilter},
+};
+use souk_kernel::{AccountId, ArtisanId};
+use souk_ledger::{Account, SaleLine, store::PostingMeta};
+
+use crate::OrdersError;
+
+/// Money received for a sale.
+pub(crate) struct Received<'a> {
+    /// Where it is now: Stripe's balance, or the courier's pocket.
+    pub into: Account,
+    /// The shipping part of it, owed to the carriers.
+    pub shipping_minor: i64,
+    pub currency: &'a str,
+    pub at: DateTime<Utc>,
+}
+
+/// Posts the sale of `lines` (and their shipping) as received.
+pub(crate) async fn post_sale(
+    tx: &DatabaseTransaction,
+    lines: &[order_lines::Model],
+    received: Received<'_>,
+    meta: PostingMeta,
+    platform_bps: u32,
+) -> Result<(), OrdersError> {
+    // Each listing agent's commission as it is now, when the money comes in.
+    let listers: Vec<_> = lines.iter().filter_map(|l| l.listed_by_agent).collect();
+    let rates: HashMap<_, _> = if listers.is_empty() {
+        HashMap::new()
+    } else {
+        agents::Entity::find()
+            .filter(agents::Column::AccountId.is_in(listers))
+            .all(tx)
+            .await?
+            .into_iter()
+            .map(|a| (a.account_id, u32::try_from(a.commission_bps).unwrap_or(0)))
+            .collect()
+    };
+    let sale: Vec<SaleLine> = lines
+        .iter()
+        .map(|l| SaleLine {
+            line: l.id,
+            artisan: ArtisanId::from_uuid(l.artisan_id),
+            agent: l
+                .listed_by_agent
+                .map(|a| (AccountId::from_uuid(a), rates.get(&a).copied().unwrap_or(0))),
+            gross: l.line_total_minor,
+        })
+        .collect();
+    let shares = souk_ledger::shares(&sale, platform_bps);
+    let posting = souk_ledger::payment(received.into, &shares, received.shipping_minor)?;
+    souk_ledger::store::record(tx, &posting, &meta, received.currency, received.at).await?;
+    Ok(())
+}
+
+/// Posts cash collected at the door reaching the bank.
+pub(crate) async fn post_remittance(
+    tx: &DatabaseTransaction,
+    amount_minor: i64,
+    meta: PostingMeta,
+    currency: &str,
+    at: DateTime<Utc>,
+) -> Result<(), OrdersError> {
+    let posting = souk_ledger::remittance(amount_minor)?;
+    souk_ledger::store::record(tx, &posting, &meta, currency, at).await?;
+    Ok(())
+}
