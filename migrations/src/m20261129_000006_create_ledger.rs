@@ -1,5 +1,6 @@
 //! The ledger: postings (a payment, a refund, a remittance, a payout) and their entries, which
-//! sum to zero per posting. Entries are only ever added.
+//! sum to zero per posting. Entries are only ever added. And payout batches: what was paid to
+//! whom, how, in one run an operator exports for the bank.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -26,6 +27,30 @@ enum LedgerEntries {
     AmountMinor,
     Currency,
     CreatedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum PayoutBatches {
+    Table,
+    Id,
+    CreatedBy,
+    TotalMinor,
+    Currency,
+    CreatedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum PayoutItems {
+    Table,
+    Id,
+    BatchId,
+    ArtisanId,
+    DisplayName,
+    Method,
+    Details,
+    AmountMinor,
+    PostingId,
+    ReceiptReference,
 }
 
 #[async_trait::async_trait]
@@ -82,10 +107,68 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(PayoutBatches::Table)
+                    .col(pk_uuid(PayoutBatches::Id))
+                    .col(uuid(PayoutBatches::CreatedBy))
+                    .col(big_integer(PayoutBatches::TotalMinor))
+                    .col(string_len(PayoutBatches::Currency, 3))
+                    .col(timestamp_with_time_zone(PayoutBatches::CreatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(PayoutItems::Table)
+                    .col(pk_uuid(PayoutItems::Id))
+                    .col(uuid(PayoutItems::BatchId))
+                    .col(uuid(PayoutItems::ArtisanId))
+                    .col(string_len(PayoutItems::DisplayName, 200))
+                    .col(string_len(PayoutItems::Method, 24))
+                    .col(json(PayoutItems::Details))
+                    .col(
+                        big_integer(PayoutItems::AmountMinor)
+                            .check(Expr::col(PayoutItems::AmountMinor).gt(0)),
+                    )
+                    .col(uuid(PayoutItems::PostingId))
+                    .col(string_len_null(PayoutItems::ReceiptReference, 120))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_payout_items_batch")
+                            .from(PayoutItems::Table, PayoutItems::BatchId)
+                            .to(PayoutBatches::Table, PayoutBatches::Id),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_payout_items_posting")
+                            .from(PayoutItems::Table, PayoutItems::PostingId)
+                            .to(LedgerPostings::Table, LedgerPostings::Id),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_payout_items_batch")
+                    .table(PayoutItems::Table)
+                    .col(PayoutItems::BatchId)
+                    .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(PayoutItems::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(PayoutBatches::Table).to_owned())
+            .await?;
         manager
             .drop_table(Table::drop().table(LedgerEntries::Table).to_owned())
             .await?;

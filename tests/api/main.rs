@@ -7,6 +7,7 @@ mod fuzz;
 mod migrations;
 mod operations;
 mod orders;
+mod payouts;
 mod photos;
 mod products;
 mod redis_outage;

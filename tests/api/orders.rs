@@ -9,12 +9,12 @@ use serde_json::{Value, json};
 use souk_api_tests::{Env, Reply, TestApp, app_test};
 use souk_db::sea_orm::{ConnectionTrait, Statement};
 
-fn address(city: &str, country: &str) -> Value {
+pub(crate) fn address(city: &str, country: &str) -> Value {
     json!({"name": "Salma Alaoui", "phone": "+212 6 61 23 45 67", "line1": "12 Derb Sidi Moussa",
            "city": city, "country": country})
 }
 
-fn order(items: &[(&str, u32)], method: &str) -> Value {
+pub(crate) fn order(items: &[(&str, u32)], method: &str) -> Value {
     let items: Vec<Value> = items
         .iter()
         .map(|(id, q)| json!({"product_id": id, "quantity": q}))
@@ -22,7 +22,7 @@ fn order(items: &[(&str, u32)], method: &str) -> Value {
     json!({"items": items, "payment_method": method, "shipping_address": address("Fès", "MA")})
 }
 
-async fn place(app: &TestApp, token: &str, key: &str, body: Value) -> Reply {
+pub(crate) async fn place(app: &TestApp, token: &str, key: &str, body: Value) -> Reply {
     app.post_with("/v1/orders", Some(token), &[("idempotency-key", key)], body)
         .await
 }
@@ -33,7 +33,7 @@ async fn stock(app: &TestApp, product: &str) -> i64 {
     reply.body["stock"].as_i64().unwrap_or(-1)
 }
 
-async fn count(env: &Env, sql: &str) -> i64 {
+pub(crate) async fn count(env: &Env, sql: &str) -> i64 {
     let backend = env.db.conn.get_database_backend();
     let row = env
         .db
@@ -47,12 +47,17 @@ async fn count(env: &Env, sql: &str) -> i64 {
 }
 
 /// The balance of a ledger account (debits less credits).
-async fn ledger(env: &Env, account: &str) -> i64 {
+pub(crate) async fn ledger(env: &Env, account: &str) -> i64 {
     count(env, &format!("SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries WHERE account LIKE '{account}'")).await
 }
 
 /// An artisan with one product of `stock` units at `price` centimes (800 g each).
-async fn workshop(app: &TestApp, email: &str, price: i64, stock: i64) -> (String, String) {
+pub(crate) async fn workshop(
+    app: &TestApp,
+    email: &str,
+    price: i64,
+    stock: i64,
+) -> (String, String) {
     let (token, _) = app.artisan(email).await;
     let product = app
         .product(
@@ -64,7 +69,7 @@ async fn workshop(app: &TestApp, email: &str, price: i64, stock: i64) -> (String
     (token, product)
 }
 
-fn id(reply: &Reply) -> String {
+pub(crate) fn id(reply: &Reply) -> String {
     reply.body["id"].as_str().unwrap_or_default().to_owned()
 }
 

@@ -93,7 +93,7 @@ pub async fn access_of(
 }
 
 /// Whether a principal may see an artisan's unpublished products and private record.
-pub(crate) fn may_view(principal: &Principal, access: &ArtisanAccess) -> bool {
+pub fn may_view(principal: &Principal, access: &ArtisanAccess) -> bool {
     principal.is_admin()
         || access.account == Some(principal.account_id)
         || access.agent == Some(principal.account_id)

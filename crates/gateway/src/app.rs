@@ -16,6 +16,7 @@ use souk_catalog::{Catalog, CatalogSettings, Photos};
 use souk_db::{Backend, DatabaseConnection, DbOptions};
 use souk_media::PhotoStore;
 use souk_orders::Orders;
+use souk_payments::Payments;
 use tokio::net::TcpListener;
 use tower_http::{
     catch_panic::CatchPanicLayer,
@@ -186,6 +187,7 @@ impl App {
             catalog,
             agents,
             orders,
+            payments: Payments::new(db.clone()),
             auth,
             health: Health {
                 db,

@@ -14,6 +14,7 @@ use souk_auth::AuthError;
 use souk_catalog::CatalogError;
 use souk_media::MediaError;
 use souk_orders::OrdersError;
+use souk_payments::PaymentsError;
 use utoipa::ToSchema;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -307,6 +308,27 @@ impl From<OrdersError> for ApiError {
             OrdersError::Catalog(e) => e.into(),
             OrdersError::Db(db) => from_db(&db),
             OrdersError::Corrupt(_) | OrdersError::Ledger(_) => ApiError::internal(&err),
+        }
+    }
+}
+
+impl From<PaymentsError> for ApiError {
+    fn from(err: PaymentsError) -> Self {
+        match err {
+            PaymentsError::Invalid { field, message } => ApiError::validation(field, message),
+            PaymentsError::Forbidden(why) => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed").detail(why)
+            }
+            PaymentsError::NotFound(what) => ApiError::not_found(what),
+            PaymentsError::NothingToPay => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "nothing_to_pay",
+                "Nobody to pay",
+            )
+            .detail(err.to_string()),
+            PaymentsError::Catalog(e) => e.into(),
+            PaymentsError::Db(db) => from_db(&db),
+            PaymentsError::Ledger(_) | PaymentsError::Corrupt(_) => ApiError::internal(&err),
         }
     }
 }

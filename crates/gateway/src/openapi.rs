@@ -20,6 +20,7 @@ use crate::error::{FieldProblem, Problem};
         (name = "auth", description = "Accounts and sign-in"),
         (name = "operations", description = "Health and metrics"),
         (name = "orders", description = "Checkout, orders, fulfilments per artisan"),
+        (name = "payments", description = "Statements and payout batches"),
     ),
     components(schemas(Problem, FieldProblem)),
     modifiers(&BearerAuth),

@@ -10,6 +10,7 @@ use souk_catalog::Catalog;
 use souk_db::DatabaseConnection;
 use souk_kernel::Lang;
 use souk_orders::Orders;
+use souk_payments::Payments;
 
 use crate::telemetry::Metrics;
 
@@ -33,6 +34,7 @@ pub struct Services {
     pub catalog: Catalog,
     pub agents: Agents,
     pub orders: Orders,
+    pub payments: Payments,
     pub auth: AuthService,
     pub health: Health,
     pub metrics: Arc<Metrics>,

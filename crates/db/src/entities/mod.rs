@@ -15,6 +15,8 @@ pub mod order_history;
 pub mod order_lines;
 pub mod orders;
 pub mod outbox_events;
+pub mod payout_batches;
+pub mod payout_items;
 pub mod product_photos;
 pub mod product_terms;
 pub mod products;

@@ -8,6 +8,7 @@ pub mod crafts;
 pub mod fulfilments;
 pub mod health;
 pub mod orders;
+pub mod payouts;
 pub mod photos;
 pub mod products;
 pub mod sync;
@@ -71,6 +72,11 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(fulfilments::deliver))
         .routes(routes!(fulfilments::refuse))
         .routes(routes!(fulfilments::remit))
+        .routes(routes!(payouts::statement))
+        .routes(routes!(payouts::create_batch))
+        .routes(routes!(payouts::get_batch))
+        .routes(routes!(payouts::batch_csv))
+        .routes(routes!(payouts::receipt))
 }
 
 /// Photo uploads: the only routes whose bodies may exceed the general body limit.
