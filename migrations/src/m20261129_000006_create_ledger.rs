@@ -1,6 +1,7 @@
 //! The ledger: postings (a payment, a refund, a remittance, a payout) and their entries, which
 //! sum to zero per posting. Entries are only ever added. And payout batches: what was paid to
-//! whom, how, in one run an operator exports for the bank.
+//! whom, how, in one run an operator exports for the bank. And what each paid order line owed
+//! to whom (kept so a refund reverses the very split that was posted), and refunds.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -51,6 +52,42 @@ enum PayoutItems {
     AmountMinor,
     PostingId,
     ReceiptReference,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum LineShares {
+    Table,
+    LineId,
+    OrderId,
+    ArtisanId,
+    AgentId,
+    Gross,
+    Platform,
+    AgentFee,
+    CreatedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum Refunds {
+    Table,
+    Id,
+    OrderId,
+    AmountMinor,
+    ShippingMinor,
+    Method,
+    PaidBackBy,
+    Reference,
+    CreatedBy,
+    PostingId,
+    CreatedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum RefundLines {
+    Table,
+    RefundId,
+    LineId,
+    AmountMinor,
 }
 
 #[async_trait::async_trait]
@@ -159,10 +196,99 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(LineShares::Table)
+                    .col(pk_uuid(LineShares::LineId))
+                    .col(uuid(LineShares::OrderId))
+                    .col(uuid(LineShares::ArtisanId))
+                    .col(uuid_null(LineShares::AgentId))
+                    .col(big_integer(LineShares::Gross))
+                    .col(big_integer(LineShares::Platform))
+                    .col(big_integer(LineShares::AgentFee))
+                    .col(timestamp_with_time_zone(LineShares::CreatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_line_shares_order")
+                    .table(LineShares::Table)
+                    .col(LineShares::OrderId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(Refunds::Table)
+                    .col(pk_uuid(Refunds::Id))
+                    .col(uuid(Refunds::OrderId))
+                    .col(
+                        big_integer(Refunds::AmountMinor)
+                            .check(Expr::col(Refunds::AmountMinor).gt(0)),
+                    )
+                    .col(big_integer(Refunds::ShippingMinor))
+                    .col(string_len(Refunds::Method, 24))
+                    .col(string_len(Refunds::PaidBackBy, 120))
+                    .col(string_len(Refunds::Reference, 120))
+                    .col(uuid(Refunds::CreatedBy))
+                    .col(uuid(Refunds::PostingId))
+                    .col(timestamp_with_time_zone(Refunds::CreatedAt))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_refunds_posting")
+                            .from(Refunds::Table, Refunds::PostingId)
+                            .to(LedgerPostings::Table, LedgerPostings::Id),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_refunds_order")
+                    .table(Refunds::Table)
+                    .col(Refunds::OrderId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(RefundLines::Table)
+                    .col(uuid(RefundLines::RefundId))
+                    .col(uuid(RefundLines::LineId))
+                    .col(big_integer(RefundLines::AmountMinor))
+                    .primary_key(
+                        Index::create()
+                            .col(RefundLines::RefundId)
+                            .col(RefundLines::LineId),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_refund_lines_refund")
+                            .from(RefundLines::Table, RefundLines::RefundId)
+                            .to(Refunds::Table, Refunds::Id),
+                    )
+                    .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in [
+            RefundLines::Table.into_iden(),
+            Refunds::Table.into_iden(),
+            LineShares::Table.into_iden(),
+        ] {
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
+        }
         manager
             .drop_table(Table::drop().table(PayoutItems::Table).to_owned())
             .await?;

@@ -118,3 +118,80 @@ app_test!(async fn cash_on_delivery_end_to_end_from_order_to_payout_csv(env) {
         .await
         .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "nothing_to_pay");
 });
+
+app_test!(async fn cash_on_delivery_refunds_reverse_the_split_and_never_exceed_what_was_paid(env) {
+    let app = env.spawn().await;
+    let admin = env.admin(&app, "ops@souk.ma").await;
+    let (potter, potter_id) = app.artisan("potter@example.ma").await;
+    let jar = app
+        .product(&potter, json!({"craft": "pottery", "title": {"fr": "Jarre"}, "price_minor": 50_000, "stock": 2, "weight_g": 1500}))
+        .await;
+    let buyer = app.buyer("b@example.ma").await;
+    let placed = place(&app, &buyer, "k", order(&[(&jar, 1)], "cash_on_delivery")).await;
+    let order_id = id(&placed);
+    let line = placed.body["fulfilments"][0]["lines"][0]["id"].as_str().unwrap_or_default().to_owned();
+    let fid = placed.body["fulfilments"][0]["id"].as_str().unwrap_or_default().to_owned();
+    let refund = |body: serde_json::Value| {
+        let app = &app;
+        let admin = admin.clone();
+        let path = format!("/v1/orders/{order_id}/refunds");
+        async move { app.post(&path, Some(&admin), body).await }
+    };
+    // Nothing was paid yet: nothing to refund.
+    refund(json!({"lines": [{"line_id": line, "amount_minor": 100}], "method": "cash", "paid_back_by": "operator", "reference": "R-0"}))
+        .await
+        .assert_problem(StatusCode::CONFLICT, "illegal_transition");
+
+    let ok = |r: souk_api_tests::Reply| { assert_eq!(r.status, StatusCode::OK, "{}", r.body); r };
+    ok(app.post(&format!("/v1/orders/{order_id}/confirm"), Some(&admin), json!({})).await);
+    ok(app.post(&format!("/v1/fulfilments/{fid}/accept"), Some(&potter), json!({})).await);
+    let shipped = ok(app.post(&format!("/v1/fulfilments/{fid}/ship"), Some(&potter), json!({"carrier": "CTM", "tracking_number": "1"})).await);
+    let due = shipped.body["cash_due_minor"].as_i64().unwrap_or(0);
+    ok(app.post(&format!("/v1/fulfilments/{fid}/deliver"), Some(&admin), json!({"cash_collected_minor": due})).await);
+    ok(app.post(&format!("/v1/fulfilments/{fid}/remit"), Some(&admin), json!({"reference": "REM"})).await);
+    let shipping = due - 50_000;
+
+    app.post(&format!("/v1/orders/{order_id}/refunds"), Some(&potter), json!({"lines": [], "shipping_minor": 1, "method": "cash", "paid_back_by": "me", "reference": "x"}))
+        .await
+        .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    // A tenth of the jar back (it arrived chipped): 10% of that was Souk's, the rest the potter's.
+    let part = ok(refund(json!({"lines": [{"line_id": line, "amount_minor": 10_000}], "method": "bank_transfer", "paid_back_by": "operator", "reference": "VIR-2026-11-29-1"})).await);
+    assert_eq!(part.body["status"], "partially_refunded");
+    assert_eq!(part.body["refunded_minor"], 10_000);
+    assert_eq!(ledger(&env, &format!("artisan:{potter_id}")).await, -45_000 + 9_000);
+    assert_eq!(ledger(&env, "platform_commission").await, -5_000 + 1_000);
+    assert_eq!(ledger(&env, "bank").await, due - 10_000);
+    // Never more than was paid, per line and for shipping.
+    refund(json!({"lines": [{"line_id": line, "amount_minor": 40_001}], "method": "cash", "paid_back_by": "agent", "reference": "R-2"}))
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    refund(json!({"shipping_minor": shipping + 1, "method": "cash", "paid_back_by": "agent", "reference": "R-3"}))
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    refund(json!({"lines": [{"line_id": uuid::Uuid::now_v7(), "amount_minor": 1}], "method": "cash", "paid_back_by": "agent", "reference": "R-4"}))
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    // The rest, shipping included: every share back to zero, to the centime.
+    let all = ok(refund(json!({"lines": [{"line_id": line, "amount_minor": 40_000}], "shipping_minor": shipping, "method": "cash", "paid_back_by": "Youssef (agent)", "reference": "RECU-77"})).await);
+    assert_eq!(all.body["status"], "refunded");
+    assert_eq!(all.body["refunded_minor"], due);
+    for account in ["bank", "courier_cash", "platform_commission", "shipping_payable", "artisan:%", "%"] {
+        assert_eq!(ledger(&env, account).await, 0, "{account}");
+    }
+    let history = all.body["history"].as_array().cloned().unwrap_or_default();
+    let last = history.last().cloned().unwrap_or_default();
+    assert_eq!((last["to"].as_str(), last["details"]["paid_back_by"].as_str()), (Some("refunded"), Some("Youssef (agent)")));
+    refund(json!({"shipping_minor": 1, "method": "cash", "paid_back_by": "agent", "reference": "R-5"}))
+        .await
+        .assert_problem(StatusCode::CONFLICT, "illegal_transition");
+    let statement = app.get_as(&format!("/v1/artisans/{potter_id}/statement"), &potter).await;
+    assert_eq!(statement.body["owed_minor"], 0);
+    assert_eq!(statement.body["entries"][0]["kind"], "refund");
+    assert_eq!(statement.body["entries"][0]["amount_minor"], -36_000);
+
+    // Card refunds go through Stripe, not connected yet: refused clearly.
+    let card = place(&app, &buyer, "k2", order(&[(&jar, 1)], "card")).await;
+    app.post(&format!("/v1/orders/{}/refunds", id(&card)), Some(&admin), json!({"shipping_minor": 1, "method": "cash", "paid_back_by": "x", "reference": "y"}))
+        .await
+        .assert_problem(StatusCode::CONFLICT, "card_refund_unavailable");
+});

@@ -305,6 +305,12 @@ impl From<OrdersError> for ApiError {
                 "Not possible in the current status",
             )
             .detail(err.to_string()),
+            OrdersError::CardRefundUnavailable => problem(
+                StatusCode::CONFLICT,
+                "card_refund_unavailable",
+                "Card refunds are not available yet",
+            )
+            .detail(err.to_string()),
             OrdersError::Catalog(e) => e.into(),
             OrdersError::Db(db) => from_db(&db),
             OrdersError::Corrupt(_) | OrdersError::Ledger(_) => ApiError::internal(&err),

@@ -7,11 +7,11 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use souk_db::{
     DatabaseTransaction,
-    entities::{agents, order_lines},
-    sea_orm::{ColumnTrait, EntityTrait, QueryFilter},
+    entities::{agents, line_shares, order_lines},
+    sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set},
 };
 use souk_kernel::{AccountId, ArtisanId};
-use souk_ledger::{Account, SaleLine, store::PostingMeta};
+use souk_ledger::{Account, LineShare, SaleLine, store::PostingMeta};
 
 use crate::OrdersError;
 
@@ -60,7 +60,47 @@ pub(crate) async fn post_sale(
     let shares = souk_ledger::shares(&sale, platform_bps);
     let posting = souk_ledger::payment(received.into, &shares, received.shipping_minor)?;
     souk_ledger::store::record(tx, &posting, &meta, received.currency, received.at).await?;
+    // The split as posted, for refunds to reverse exactly it.
+    if !shares.is_empty() {
+        let rows = shares
+            .iter()
+            .zip(lines)
+            .map(|(s, l)| line_shares::ActiveModel {
+                line_id: Set(s.line),
+                order_id: Set(l.order_id),
+                artisan_id: Set(s.artisan.into_uuid()),
+                agent_id: Set(s.agent.map(AccountId::into_uuid)),
+                gross: Set(s.gross),
+                platform: Set(s.platform),
+                agent_fee: Set(s.agent_fee),
+                created_at: Set(received.at),
+            });
+        line_shares::Entity::insert_many(rows)
+            .exec_without_returning(tx)
+            .await?;
+    }
     Ok(())
+}
+
+/// The split posted for these lines (only lines that were paid have one).
+pub(crate) async fn posted_shares(
+    tx: &DatabaseTransaction,
+    order: uuid::Uuid,
+) -> Result<Vec<LineShare>, OrdersError> {
+    Ok(line_shares::Entity::find()
+        .filter(line_shares::Column::OrderId.eq(order))
+        .all(tx)
+        .await?
+        .into_iter()
+        .map(|r| LineShare {
+            line: r.line_id,
+            artisan: ArtisanId::from_uuid(r.artisan_id),
+            agent: r.agent_id.map(AccountId::from_uuid),
+            gross: r.gross,
+            platform: r.platform,
+            agent_fee: r.agent_fee,
+        })
+        .collect())
 }
 
 /// Posts cash collected at the door reaching the bank.

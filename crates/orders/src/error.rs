@@ -32,6 +32,9 @@ pub enum OrdersError {
         action: &'static str,
         status: &'static str,
     },
+    /// Card refunds go through the payment provider, not wired in yet.
+    #[error("card refunds go through Stripe, which this server is not connected to yet")]
+    CardRefundUnavailable,
     #[error(transparent)]
     Catalog(#[from] CatalogError),
     #[error(transparent)]

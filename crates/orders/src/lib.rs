@@ -17,6 +17,7 @@ pub mod model;
 mod place;
 pub mod plan;
 mod queries;
+mod refunds;
 pub mod shipping;
 mod store;
 mod transitions;
@@ -29,6 +30,7 @@ pub use model::{
     Address, Fulfilment, FulfilmentView, HistoryEntry, Line, Order, OrderItem, PlaceOrder, Placed,
 };
 pub use queries::OrderFilter;
+pub use refunds::{RefundMethod, RefundRequest};
 pub use shipping::{ShippingRates, Zone, ZoneRates};
 pub use transitions::FulfilmentCommand;
 

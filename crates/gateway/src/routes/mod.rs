@@ -65,6 +65,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::get))
         .routes(routes!(orders::confirm))
         .routes(routes!(orders::cancel))
+        .routes(routes!(orders::refund))
         .routes(routes!(fulfilments::list))
         .routes(routes!(fulfilments::get))
         .routes(routes!(fulfilments::accept))

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use souk_kernel::{AccountId, ArtisanId, FulfilmentId, OrderId, ProductId};
 use souk_orders::{
     Address, Fulfilment, HistoryEntry, Line, Order, OrderFilter, OrderItem, PaymentMethod,
-    PlaceOrder, plan::Plan,
+    PlaceOrder, RefundMethod, RefundRequest, plan::Plan,
 };
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -106,6 +106,8 @@ impl PlaceOrderRequest {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LineDto {
+    /// The line's id (refunds name it).
+    pub id: Uuid,
     pub product_id: ProductId,
     /// The title when the order was placed, in every language it had.
     #[schema(value_type = Object)]
@@ -122,6 +124,7 @@ pub struct LineDto {
 impl From<&Line> for LineDto {
     fn from(l: &Line) -> Self {
         LineDto {
+            id: l.id,
             product_id: l.product,
             title: all_languages(&l.title),
             unit_price_minor: l.unit_price_minor,
@@ -528,5 +531,68 @@ pub async fn cancel(
 ) -> Result<Json<OrderDto>, ApiError> {
     let orders = state.orders.clone();
     let order = detached(async move { orders.cancel(&principal, id, body.reason).await }).await?;
+    Ok(Json(order_dto(&order)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundLineDto {
+    pub line_id: Uuid,
+    pub amount_minor: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundRequestDto {
+    /// Parts of paid lines to pay back.
+    #[serde(default)]
+    pub lines: Vec<RefundLineDto>,
+    /// Shipping to pay back.
+    #[serde(default)]
+    pub shipping_minor: i64,
+    /// `cash`, `bank_transfer` or `mobile_wallet`.
+    #[schema(value_type = String, example = "bank_transfer")]
+    pub method: RefundMethod,
+    /// Who handed the money back (the operator, the agent, the courier).
+    pub paid_back_by: String,
+    /// The transfer's or receipt's reference.
+    pub reference: String,
+}
+
+/// Pays a cash-on-delivery buyer back (operators): parts of paid lines and shipping, never more
+/// than was paid; the books reverse each share in proportion.
+#[utoipa::path(
+    post,
+    path = "/v1/orders/{id}/refunds",
+    tag = "payments",
+    params(("id" = OrderId, Path)),
+    request_body = RefundRequestDto,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = OrderDto),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "illegal_transition, card_refund_unavailable"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn refund(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    ApiPath(id): ApiPath<OrderId>,
+    ApiJson(body): ApiJson<RefundRequestDto>,
+) -> Result<Json<OrderDto>, ApiError> {
+    let request = RefundRequest {
+        lines: body
+            .lines
+            .iter()
+            .map(|l| (l.line_id, l.amount_minor))
+            .collect(),
+        shipping_minor: body.shipping_minor,
+        method: body.method,
+        paid_back_by: body.paid_back_by,
+        reference: body.reference,
+    };
+    let orders = state.orders.clone();
+    let order = detached(async move { orders.refund(&principal, id, request).await }).await?;
     Ok(Json(order_dto(&order)))
 }
