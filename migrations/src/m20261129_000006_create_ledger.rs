@@ -90,6 +90,27 @@ enum RefundLines {
     AmountMinor,
 }
 
+#[derive(DeriveIden, Clone, Copy)]
+enum CardPayments {
+    Table,
+    OrderId,
+    IntentId,
+    ClientSecret,
+    AmountMinor,
+    Currency,
+    CreatedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum StripeEvents {
+    Table,
+    Id,
+    Kind,
+    OrderId,
+    Outcome,
+    ReceivedAt,
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -276,11 +297,38 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(CardPayments::Table)
+                    .col(pk_uuid(CardPayments::OrderId))
+                    .col(string_len_uniq(CardPayments::IntentId, 255))
+                    .col(string_len(CardPayments::ClientSecret, 255))
+                    .col(big_integer(CardPayments::AmountMinor))
+                    .col(string_len(CardPayments::Currency, 3))
+                    .col(timestamp_with_time_zone(CardPayments::CreatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(StripeEvents::Table)
+                    .col(string_len(StripeEvents::Id, 255).primary_key())
+                    .col(string_len(StripeEvents::Kind, 80))
+                    .col(uuid_null(StripeEvents::OrderId))
+                    .col(string_len(StripeEvents::Outcome, 40))
+                    .col(timestamp_with_time_zone(StripeEvents::ReceivedAt))
+                    .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
+            StripeEvents::Table.into_iden(),
+            CardPayments::Table.into_iden(),
             RefundLines::Table.into_iden(),
             Refunds::Table.into_iden(),
             LineShares::Table.into_iden(),

@@ -13,4 +13,5 @@ mod products;
 mod redis_outage;
 mod replicas;
 mod search;
+mod stripe;
 mod sync;

@@ -11,7 +11,7 @@ backend_test!(async fn migrations_go_down_and_up_again(db) {
 
     // The ledger goes; orders stay.
     souk_db::migrate_down(&db.conn, Some(1)).await.unwrap_or_else(|e| panic!("{e}"));
-    for table in ["ledger_entries", "ledger_postings", "payout_batches", "payout_items", "line_shares", "refunds", "refund_lines"] {
+    for table in ["ledger_entries", "ledger_postings", "payout_batches", "payout_items", "line_shares", "refunds", "refund_lines", "card_payments", "stripe_events"] {
         let sql = format!("SELECT COUNT(*) FROM {table}");
         assert!(db.conn.execute_unprepared(&sql).await.is_err(), "{table} survived");
     }

@@ -531,3 +531,144 @@ impl Reply {
         assert_eq!(self.body["status"], status.as_u16());
     }
 }
+
+/// A localstripe (PyPI) of this test's own, as Stripe for the gateway: started from
+/// `scripts/localstripe-server.py` on a free port, killed when dropped. `None` (skipped) when
+/// localstripe is not installed, outside CI; under `CI=true` a missing localstripe fails the test.
+pub struct LocalStripe {
+    pub url: String,
+    client: reqwest::Client,
+    _process: tokio::process::Child,
+}
+
+/// The test key any localstripe accepts, and the webhook secret the tests sign with.
+pub const STRIPE_KEY: &str = "sk_test_souk";
+pub const STRIPE_WEBHOOK_SECRET: &str = "whsec_souk_test_secret";
+
+impl LocalStripe {
+    pub async fn start() -> Option<LocalStripe> {
+        use tokio::io::AsyncBufReadExt;
+        let probe = tokio::process::Command::new("python3")
+            .args(["-c", "import localstripe"])
+            .output()
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|out| {
+                if out.status.success() {
+                    Ok(())
+                } else {
+                    Err(
+                        "python3 cannot import localstripe (pip install localstripe==1.15.10)"
+                            .into(),
+                    )
+                }
+            });
+        if !souk_testkit::require(
+            "localstripe",
+            "python3 -m localstripe",
+            probe,
+            souk_testkit::ci(),
+        ) {
+            return None;
+        }
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../scripts/localstripe-server.py"
+        );
+        let mut child = tokio::process::Command::new("python3")
+            .args([script, "0"])
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start localstripe: {e}"));
+        let stdout = child
+            .stdout
+            .take()
+            .unwrap_or_else(|| panic!("localstripe has no stdout"));
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        let port = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .unwrap_or_else(|_| panic!("localstripe did not start in 30 s"))
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| panic!("localstripe exited before listening"));
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let url = format!("http://127.0.0.1:{}", port.trim());
+        let local = LocalStripe {
+            url,
+            client: client(),
+            _process: child,
+        };
+        // It answers once aiohttp is up.
+        for _ in 0..100 {
+            if local
+                .client
+                .get(format!("{}/v1/events", local.url))
+                .basic_auth(STRIPE_KEY, Some(""))
+                .send()
+                .await
+                .is_ok()
+            {
+                return Some(local);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("localstripe at {} never answered", local.url);
+    }
+
+    /// Settings that point a gateway at this localstripe.
+    pub fn settings(&self, figment: figment::Figment) -> figment::Figment {
+        figment
+            .merge(Serialized::default(
+                "payments.stripe_secret_key",
+                STRIPE_KEY,
+            ))
+            .merge(Serialized::default(
+                "payments.stripe_webhook_secret",
+                STRIPE_WEBHOOK_SECRET,
+            ))
+            .merge(Serialized::default("payments.stripe_api_base", &self.url))
+    }
+
+    /// Has localstripe sign and send its events to `url`.
+    pub async fn send_webhooks_to(&self, url: &str) {
+        let reply = self
+            .client
+            .post(format!("{}/_config/webhooks/souk", self.url))
+            .form(&[("url", url), ("secret", STRIPE_WEBHOOK_SECRET)])
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            reply.status().is_success(),
+            "register the webhook: {}",
+            reply.status()
+        );
+    }
+
+    /// A call to localstripe's API, as the buyer's browser (Stripe.js) would make it.
+    pub async fn call(&self, path: &str, form: &[(&str, &str)]) -> Value {
+        let reply = self
+            .client
+            .post(format!("{}{path}", self.url))
+            .basic_auth(STRIPE_KEY, Some(""))
+            .form(form)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        reply.json().await.unwrap_or(Value::Null)
+    }
+
+    /// Every event localstripe has, newest first.
+    pub async fn events(&self) -> Vec<Value> {
+        let reply = self
+            .client
+            .get(format!("{}/v1/events?limit=100", self.url))
+            .basic_auth(STRIPE_KEY, Some(""))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let body: Value = reply.json().await.unwrap_or(Value::Null);
+        body["data"].as_array().cloned().unwrap_or_default()
+    }
+}

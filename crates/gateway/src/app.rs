@@ -16,7 +16,7 @@ use souk_catalog::{Catalog, CatalogSettings, Photos};
 use souk_db::{Backend, DatabaseConnection, DbOptions};
 use souk_media::PhotoStore;
 use souk_orders::Orders;
-use souk_payments::Payments;
+use souk_payments::{Payments, StripeProvider};
 use tokio::net::TcpListener;
 use tower_http::{
     catch_panic::CatchPanicLayer,
@@ -53,6 +53,8 @@ pub enum StartError {
     Photos(#[from] souk_media::MediaError),
     #[error("demo data: {0}")]
     Seed(String),
+    #[error("payments: {0}")]
+    Payments(#[from] souk_payments::PaymentsError),
 }
 
 /// A built application, ready to serve.
@@ -183,11 +185,18 @@ impl App {
             },
         );
         let orders = Orders::new(db.clone(), catalog.clone(), settings.order_settings());
+        if settings.payments.stripe_secret_key.is_empty() {
+            tracing::info!("card payments are off: no Stripe key configured");
+        }
+        let payments = Payments::new(db.clone()).with(
+            orders.clone(),
+            StripeProvider::new(&settings.stripe_settings())?,
+        );
         let state = AppState::new(Services {
             catalog,
             agents,
             orders,
-            payments: Payments::new(db.clone()),
+            payments,
             auth,
             health: Health {
                 db,

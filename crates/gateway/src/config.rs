@@ -191,6 +191,11 @@ pub struct OrdersConfig {
 #[serde(deny_unknown_fields)]
 pub struct PaymentsConfig {
     pub platform_commission_bps: u32,
+    /// Empty: card payments are off.
+    pub stripe_secret_key: Secret,
+    pub stripe_webhook_secret: Secret,
+    /// Empty: Stripe itself; a localstripe URL in tests.
+    pub stripe_api_base: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -246,6 +251,16 @@ impl Settings {
             max_quantity: o.max_quantity,
             shipping: o.shipping.clone(),
             platform_commission_bps: self.payments.platform_commission_bps,
+        }
+    }
+
+    /// Stripe's settings, as the payments crate takes them.
+    pub fn stripe_settings(&self) -> souk_payments::StripeSettings {
+        let p = &self.payments;
+        souk_payments::StripeSettings {
+            secret_key: p.stripe_secret_key.expose().to_owned(),
+            webhook_secret: p.stripe_webhook_secret.expose().to_owned(),
+            api_base: p.stripe_api_base.clone(),
         }
     }
 
@@ -348,6 +363,13 @@ impl Settings {
         }
         if self.payments.platform_commission_bps > 5_000 {
             return invalid("payments.platform_commission_bps", "at most 5000 (50%)");
+        }
+        let p = &self.payments;
+        if !p.stripe_secret_key.is_empty() && p.stripe_webhook_secret.is_empty() {
+            return invalid(
+                "payments.stripe_webhook_secret",
+                "needed with a Stripe key: without it no payment can be confirmed",
+            );
         }
         if let Err(message) = o.shipping.validate() {
             return invalid("orders.shipping", &message);

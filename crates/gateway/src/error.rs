@@ -332,6 +332,32 @@ impl From<PaymentsError> for ApiError {
                 "Nobody to pay",
             )
             .detail(err.to_string()),
+            PaymentsError::CardPaymentsDisabled => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "card_payments_disabled",
+                "Card payments are off",
+            )
+            .detail(err.to_string()),
+            PaymentsError::NotPayable(_) => ApiError::new(
+                StatusCode::CONFLICT,
+                "not_payable",
+                "This order cannot be paid so",
+            )
+            .detail(err.to_string()),
+            PaymentsError::BadSignature(_) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_signature",
+                "The webhook's signature does not verify",
+            )
+            .detail(err.to_string()),
+            PaymentsError::UnreadableEvent(_) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "unreadable_event",
+                "The event cannot be read",
+            )
+            .detail(err.to_string()),
+            PaymentsError::Provider(_) => ApiError::unavailable(&err),
+            PaymentsError::Orders(e) => e.into(),
             PaymentsError::Catalog(e) => e.into(),
             PaymentsError::Db(db) => from_db(&db),
             PaymentsError::Ledger(_) | PaymentsError::Corrupt(_) => ApiError::internal(&err),

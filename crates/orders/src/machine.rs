@@ -74,6 +74,7 @@ string_enum!(
     /// What can happen to an order.
     OrderAction {
         Pay => "pay",
+        ChooseCashOnDelivery => "choose_cash_on_delivery",
         Confirm => "confirm",
         Cancel => "cancel",
         Expire => "expire",
@@ -141,6 +142,7 @@ pub fn next_order(status: OrderStatus, action: OrderAction) -> Option<OrderStatu
     use OrderStatus as S;
     Some(match (status, action) {
         (S::PendingPayment, A::Pay) => S::Paid,
+        (S::PendingPayment, A::ChooseCashOnDelivery) => S::PendingConfirmation,
         (S::PendingConfirmation, A::Confirm) => S::Confirmed,
         (S::PendingPayment | S::PendingConfirmation | S::Paid | S::Confirmed, A::Cancel) => {
             S::Cancelled
@@ -229,6 +231,11 @@ mod tests {
         use OrderStatus as S;
         let allowed = [
             (S::PendingPayment, A::Pay, S::Paid),
+            (
+                S::PendingPayment,
+                A::ChooseCashOnDelivery,
+                S::PendingConfirmation,
+            ),
             (S::PendingPayment, A::Cancel, S::Cancelled),
             (S::PendingPayment, A::Expire, S::Expired),
             (S::PendingConfirmation, A::Confirm, S::Confirmed),

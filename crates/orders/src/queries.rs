@@ -56,6 +56,11 @@ impl Orders {
         )
     }
 
+    /// One order, for services acting for the platform (the payment provider's events).
+    pub async fn get(&self, id: OrderId) -> Result<Order, OrdersError> {
+        self.load(id, false).await
+    }
+
     /// One order with its history: for its buyer and operators.
     pub async fn order(&self, principal: &Principal, id: OrderId) -> Result<Order, OrdersError> {
         let order = self.load(id, true).await?;

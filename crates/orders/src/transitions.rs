@@ -387,6 +387,51 @@ impl Orders {
         Ok(order)
     }
 
+    /// A card order the buyer decides to pay cash on delivery instead: it now waits for
+    /// confirmation by phone, with that window from now.
+    pub async fn choose_cash_on_delivery(
+        &self,
+        principal: &Principal,
+        id: OrderId,
+    ) -> Result<Order, OrdersError> {
+        let tx = souk_db::begin_write(&self.db).await?;
+        let row = store::lock_order(&tx, id).await?;
+        if !principal.is_admin() && row.buyer_id != principal.account_id.into_uuid() {
+            return Err(OrdersError::NotFound("order"));
+        }
+        if store::payment_method(&row)? == PaymentMethod::CashOnDelivery {
+            // Already so: nothing to do, as a retry expects.
+            drop(tx);
+            return self.load(id, true).await;
+        }
+        let now = Utc::now();
+        let mut effects = Effects::default();
+        change_order(
+            &tx,
+            &row,
+            OrderChange {
+                action: OrderAction::ChooseCashOnDelivery,
+                actor: Actor(Some(*principal)),
+                details: json!({"payment_method": "cash_on_delivery"}),
+                now,
+                payload: &json!({"buyer_id": row.buyer_id}),
+            },
+            &mut effects,
+        )
+        .await?;
+        orders::Entity::update(orders::ActiveModel {
+            id: Set(row.id),
+            payment_method: Set(PaymentMethod::CashOnDelivery.as_str().to_owned()),
+            expires_at: Set(Some(crate::after(now, self.settings.confirmation_window))),
+            ..Default::default()
+        })
+        .exec(&tx)
+        .await?;
+        let order = self.load_in(&tx, id, true).await?;
+        tx.commit().await?;
+        Ok(order)
+    }
+
     /// Whether an agent represents (within their grants) one of the order's artisans.
     async fn acts_for_some_artisan(
         &self,

@@ -78,6 +78,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(payouts::get_batch))
         .routes(routes!(payouts::batch_csv))
         .routes(routes!(payouts::receipt))
+        .routes(routes!(payouts::pay))
+        .routes(routes!(payouts::stripe_webhook))
 }
 
 /// Photo uploads: the only routes whose bodies may exceed the general body limit.

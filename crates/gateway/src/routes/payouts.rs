@@ -1,16 +1,19 @@
-//! What artisans are owed and were paid (statements), and payout batches: made by an operator,
-//! exported as CSV, with the receipts of cash handed over by agents.
+//! Payments: choosing how to pay an order (a Stripe PaymentIntent, or cash on delivery), Stripe's
+//! webhook, what artisans are owed and were paid (statements), and payout batches made by an
+//! operator, exported as CSV, with the receipts of cash handed over by agents.
 
 use axum::{
     Json,
+    body::Bytes,
     extract::State,
-    http::{HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use souk_kernel::{AccountId, ArtisanId};
-use souk_payments::{Batch, Statement};
+use souk_kernel::{AccountId, ArtisanId, OrderId};
+use souk_orders::PaymentMethod;
+use souk_payments::{Batch, PaymentChoice, Statement};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -258,4 +261,116 @@ pub async fn receipt(
         .record_receipt(&principal, id, item, &body.reference)
         .await?;
     Ok(Json(batch_dto(&batch)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PayRequest {
+    /// `card` (through Stripe) or `cash_on_delivery`.
+    #[schema(value_type = String, example = "card")]
+    pub method: PaymentMethod,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentDto {
+    pub method: String,
+    /// Card: Stripe's PaymentIntent, confirmed by the buyer's browser with the client secret.
+    pub intent_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub amount_minor: i64,
+    pub currency: String,
+    /// The order's status after this call.
+    pub order_status: Option<String>,
+}
+
+/// Starts paying an order: by card (a Stripe PaymentIntent for its total, the same one however
+/// often asked; the order becomes paid on Stripe's signed event), or cash on delivery (the order
+/// then waits for confirmation by phone).
+#[utoipa::path(
+    post,
+    path = "/v1/orders/{id}/payments",
+    tag = "payments",
+    params(("id" = OrderId, Path)),
+    request_body = PayRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = PaymentDto),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "not_payable, illegal_transition"),
+        (status = 503, body = Problem, content_type = "application/problem+json", description = "card_payments_disabled"),
+    )
+)]
+pub async fn pay(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    ApiPath(id): ApiPath<OrderId>,
+    ApiJson(body): ApiJson<PayRequest>,
+) -> Result<Json<PaymentDto>, ApiError> {
+    let payments = state.payments.clone();
+    let choice = detached(async move { payments.pay(&principal, id, body.method).await }).await?;
+    Ok(Json(match choice {
+        PaymentChoice::Card(card) => PaymentDto {
+            method: "card".into(),
+            intent_id: Some(card.intent_id),
+            client_secret: Some(card.client_secret),
+            amount_minor: card.amount_minor,
+            currency: card.currency,
+            order_status: None,
+        },
+        PaymentChoice::CashOnDelivery(order) => PaymentDto {
+            method: "cash_on_delivery".into(),
+            intent_id: None,
+            client_secret: None,
+            amount_minor: order.total_minor,
+            currency: order.currency.clone(),
+            order_status: Some(order.status.as_str().to_owned()),
+        },
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookAnswer {
+    pub event: String,
+    /// `paid`, `already_paid`, `duplicate`, `amount_mismatch`, `unknown_order`,
+    /// `paid_after_<status>`, `payment_failed`, `refund_noted`, `ignored`.
+    pub outcome: String,
+}
+
+/// Stripe's webhook. The `Stripe-Signature` header must verify against the raw body (5 minutes'
+/// tolerance); each event is handled once.
+#[utoipa::path(
+    post,
+    path = "/v1/webhooks/stripe",
+    tag = "payments",
+    request_body(content = String, content_type = "application/json"),
+    responses(
+        (status = 200, body = WebhookAnswer),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_signature, unreadable_event"),
+        (status = 503, body = Problem, content_type = "application/problem+json", description = "card_payments_disabled"),
+    )
+)]
+pub async fn stripe_webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<WebhookAnswer>, ApiError> {
+    let signature = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let payload = String::from_utf8(body.to_vec()).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "unreadable_event",
+            "The event cannot be read",
+        )
+    })?;
+    let payments = state.payments.clone();
+    let handled =
+        detached(async move { payments.stripe_webhook(&payload, &signature).await }).await?;
+    Ok(Json(WebhookAnswer {
+        event: handled.event,
+        outcome: handled.outcome,
+    }))
 }
