@@ -189,9 +189,12 @@ app_test!(async fn cash_on_delivery_refunds_reverse_the_split_and_never_exceed_w
     assert_eq!(statement.body["entries"][0]["kind"], "refund");
     assert_eq!(statement.body["entries"][0]["amount_minor"], -36_000);
 
-    // Card refunds go through Stripe, not connected yet: refused clearly.
+    // A card order is refunded to the card, and only once paid.
     let card = place(&app, &buyer, "k2", order(&[(&jar, 1)], "card")).await;
     app.post(&format!("/v1/orders/{}/refunds", id(&card)), Some(&admin), json!({"shipping_minor": 1, "method": "cash", "paid_back_by": "x", "reference": "y"}))
         .await
-        .assert_problem(StatusCode::CONFLICT, "card_refund_unavailable");
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    app.post(&format!("/v1/orders/{}/refunds", id(&card)), Some(&admin), json!({"shipping_minor": 1, "method": "card", "paid_back_by": "x", "reference": "y"}))
+        .await
+        .assert_problem(StatusCode::CONFLICT, "illegal_transition");
 });

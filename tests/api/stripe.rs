@@ -39,6 +39,7 @@ app_test!(async fn a_card_order_is_paid_by_stripes_signed_event_and_only_so(env)
     let app = env.spawn_with(|f| stripe.settings(f)).await;
     stripe.send_webhooks_to(&app.url("/v1/webhooks/stripe")).await;
     let (_, pot) = workshop(&app, "potter@example.ma", 30_000, 5).await;
+    let admin = env.admin(&app, "ops@souk.ma").await;
     let buyer = app.buyer("buyer@example.fr").await;
     let mut abroad = order(&[(&pot, 2)], "card");
     abroad["shipping_address"]["city"] = json!("Lyon");
@@ -112,6 +113,30 @@ app_test!(async fn a_card_order_is_paid_by_stripes_signed_event_and_only_so(env)
     assert_eq!(count(&env, "SELECT COUNT(*) FROM stripe_events WHERE id = 'evt_forged_0001'").await, 0);
     assert_eq!(count(&env, "SELECT COUNT(*) FROM order_history").await, history);
     assert_eq!(count(&env, "SELECT COUNT(*) FROM ledger_postings").await, postings);
+
+    // A partial refund, to the card through Stripe: a tenth of one jar back; the books reverse it.
+    let line = placed.body["fulfilments"][0]["lines"][0]["id"].as_str().unwrap_or_default().to_owned();
+    let artisan = placed.body["fulfilments"][0]["artisan_id"].as_str().unwrap_or_default().to_owned();
+    let refunded = app
+        .post(&format!("/v1/orders/{order_id}/refunds"), Some(&admin),
+              json!({"lines": [{"line_id": line, "amount_minor": 6_000}], "method": "card", "paid_back_by": "operator", "reference": "ticket 812"}))
+        .await;
+    assert_eq!(refunded.status, StatusCode::OK, "{}", refunded.body);
+    assert_eq!((refunded.body["status"].as_str(), refunded.body["refunded_minor"].as_i64()), (Some("partially_refunded"), Some(6_000)));
+    let provider_refund = refunded.body["history"].as_array().and_then(|h| h.last()).map(|h| h["details"]["provider_refund"].clone()).unwrap_or_default();
+    let at_stripe = stripe.get(&format!("/v1/refunds/{}", provider_refund.as_str().unwrap_or("none"))).await;
+    assert_eq!((at_stripe["amount"].as_i64(), at_stripe["payment_intent"].as_str()), (Some(6_000), Some(intent.as_str())), "{at_stripe}");
+    assert_eq!(ledger(&env, "stripe_clearing").await, total - 6_000);
+    assert_eq!(ledger(&env, "platform_commission").await, -6_000 + 600, "10% of the refund comes back from Souk");
+    assert_eq!(ledger(&env, &format!("artisan:{artisan}")).await, -54_000 + 5_400);
+    assert_eq!(ledger(&env, "%").await, 0);
+    // More than was paid for the line is refused, and nothing reaches Stripe.
+    app.post(&format!("/v1/orders/{order_id}/refunds"), Some(&admin),
+             json!({"lines": [{"line_id": line, "amount_minor": 54_001}], "method": "card", "paid_back_by": "operator", "reference": "t"}))
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let refunds_at_stripe = stripe.get("/v1/refunds").await;
+    assert_eq!(refunds_at_stripe["data"].as_array().map(Vec::len), Some(1), "{refunds_at_stripe}");
 
     // A second order: an event for the wrong amount is flagged, not accepted; one for an order
     // that does not exist creates nothing.

@@ -659,6 +659,18 @@ impl LocalStripe {
         reply.json().await.unwrap_or(Value::Null)
     }
 
+    /// A read from localstripe's API.
+    pub async fn get(&self, path: &str) -> Value {
+        let reply = self
+            .client
+            .get(format!("{}{path}", self.url))
+            .basic_auth(STRIPE_KEY, Some(""))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        reply.json().await.unwrap_or(Value::Null)
+    }
+
     /// Every event localstripe has, newest first.
     pub async fn events(&self) -> Vec<Value> {
         let reply = self

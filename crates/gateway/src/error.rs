@@ -311,6 +311,7 @@ impl From<OrdersError> for ApiError {
                 "Card refunds are not available yet",
             )
             .detail(err.to_string()),
+            OrdersError::Provider(_) => ApiError::unavailable(&err),
             OrdersError::Catalog(e) => e.into(),
             OrdersError::Db(db) => from_db(&db),
             OrdersError::Corrupt(_) | OrdersError::Ledger(_) => ApiError::internal(&err),

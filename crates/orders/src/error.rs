@@ -35,6 +35,9 @@ pub enum OrdersError {
     /// Card refunds go through the payment provider, not wired in yet.
     #[error("card refunds go through Stripe, which this server is not connected to yet")]
     CardRefundUnavailable,
+    /// The payment provider refused or failed (a card refund).
+    #[error("the payment provider failed: {0}")]
+    Provider(String),
     #[error(transparent)]
     Catalog(#[from] CatalogError),
     #[error(transparent)]

@@ -30,7 +30,7 @@ pub use model::{
     Address, Fulfilment, FulfilmentView, HistoryEntry, Line, Order, OrderItem, PlaceOrder, Placed,
 };
 pub use queries::OrderFilter;
-pub use refunds::{RefundMethod, RefundRequest};
+pub use refunds::{CardRefund, RefundMethod, RefundRequest};
 pub use shipping::{ShippingRates, Zone, ZoneRates};
 pub use transitions::FulfilmentCommand;
 

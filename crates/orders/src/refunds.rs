@@ -1,7 +1,7 @@
-//! Refunds of cash-on-delivery orders: an operator pays a buyer back (part of a line, whole
-//! lines, shipping), records who paid and how, and the books reverse each share in proportion.
-//! Never more than was paid, per line and for shipping. Card refunds go through Stripe and are
-//! refused here until the payment provider is wired in.
+//! Refunds: an operator pays a buyer back (part of a line, whole lines, shipping), records who
+//! paid and how, and the books reverse each share in proportion. Never more than was paid, per
+//! line and for shipping. A card order's refund goes back to the card through the payment
+//! provider (the caller's `pay_back`), inside the order's lock, before anything is written.
 
 use std::collections::HashMap;
 
@@ -28,6 +28,8 @@ use crate::{
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RefundMethod {
+    /// Back to the card it was paid with (card orders only).
+    Card,
     Cash,
     BankTransfer,
     MobileWallet,
@@ -36,6 +38,7 @@ pub enum RefundMethod {
 impl RefundMethod {
     pub const fn as_str(self) -> &'static str {
         match self {
+            RefundMethod::Card => "card",
             RefundMethod::Cash => "cash",
             RefundMethod::BankTransfer => "bank_transfer",
             RefundMethod::MobileWallet => "mobile_wallet",
@@ -63,13 +66,43 @@ fn text(field: &str, value: &str) -> Result<String, OrdersError> {
     Ok(v.to_owned())
 }
 
+/// A refund to send back to a card, for the payment provider.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CardRefund {
+    pub order: OrderId,
+    pub amount_minor: i64,
+    /// The same for a retry of the same refund: the provider refunds once.
+    pub idempotency_key: String,
+}
+
 impl Orders {
+    /// A refund of a cash-on-delivery order (card orders need [`Orders::refund_with`]).
     pub async fn refund(
         &self,
         principal: &Principal,
         id: OrderId,
         request: RefundRequest,
     ) -> Result<Order, OrdersError> {
+        self.refund_with(principal, id, request, |_| async {
+            Err::<String, _>(OrdersError::CardRefundUnavailable)
+        })
+        .await
+    }
+
+    /// A refund; for a card order `pay_back` sends the money back to the card and answers the
+    /// provider's reference. It runs under the order's lock, after every check and before any
+    /// write: a refused refund pays nothing back, and a failed one writes nothing.
+    pub async fn refund_with<F, Fut>(
+        &self,
+        principal: &Principal,
+        id: OrderId,
+        request: RefundRequest,
+        pay_back: F,
+    ) -> Result<Order, OrdersError>
+    where
+        F: FnOnce(CardRefund) -> Fut,
+        Fut: std::future::Future<Output = Result<String, OrdersError>>,
+    {
         if !principal.is_admin() {
             return Err(OrdersError::Forbidden("refunds are made by operators"));
         }
@@ -84,27 +117,39 @@ impl Orders {
         let tx = souk_db::begin_write(&self.db).await?;
         let row = store::lock_order(&tx, id).await?;
         let status = store::order_status(&row)?;
-        if store::payment_method(&row)? == PaymentMethod::Card {
-            return Err(OrdersError::CardRefundUnavailable);
+        let card = store::payment_method(&row)? == PaymentMethod::Card;
+        if card != (request.method == RefundMethod::Card) {
+            return Err(OrdersError::invalid(
+                "method",
+                if card {
+                    "a card order is refunded to the card"
+                } else {
+                    "only card orders are refunded to a card"
+                },
+            ));
         }
         // Only paid (or completed, or partly refunded) orders are refunded.
         order_step(status, OrderAction::RefundPart)?;
-        // What was paid: the lines that have a posted split, and the shipping of the parcels
-        // whose cash was collected.
+        // What was paid: the lines that have a posted split, and the shipping (all of it for a
+        // card; that of the parcels whose cash was collected for cash on delivery).
         let shares = books::posted_shares(&tx, row.id).await?;
-        let shipping_paid: i64 = fulfilments::Entity::find()
-            .filter(fulfilments::Column::OrderId.eq(row.id))
-            .all(&tx)
-            .await?
-            .iter()
-            .filter(|f| {
-                matches!(
-                    store::fulfilment_status(f),
-                    Ok(FulfilmentStatus::Delivered | FulfilmentStatus::CashRemitted)
-                )
-            })
-            .map(|f| f.shipping_fee_minor)
-            .sum();
+        let shipping_paid: i64 = if card {
+            row.shipping_total_minor
+        } else {
+            fulfilments::Entity::find()
+                .filter(fulfilments::Column::OrderId.eq(row.id))
+                .all(&tx)
+                .await?
+                .iter()
+                .filter(|f| {
+                    matches!(
+                        store::fulfilment_status(f),
+                        Ok(FulfilmentStatus::Delivered | FulfilmentStatus::CashRemitted)
+                    )
+                })
+                .map(|f| f.shipping_fee_minor)
+                .sum()
+        };
         let earlier = refunds::Entity::find()
             .filter(refunds::Column::OrderId.eq(row.id))
             .all(&tx)
@@ -131,8 +176,13 @@ impl Orders {
                 amount_minor: *amount_minor,
             })
             .collect();
+        let from = if card {
+            Account::StripeClearing
+        } else {
+            Account::Bank
+        };
         let posting = souk_ledger::refund(
-            Account::Bank,
+            from,
             &shares,
             &before,
             &line_refunds,
@@ -150,7 +200,7 @@ impl Orders {
             }
             e => OrdersError::Ledger(e),
         })?;
-        let amount = posting.amount(Account::Bank).abs();
+        let amount = posting.amount(from).abs();
         let paid: i64 = shares.iter().map(|s| s.gross).sum::<i64>() + shipping_paid;
         let refunded = row.refunded_minor + amount;
         let action = if refunded >= paid {
@@ -159,6 +209,18 @@ impl Orders {
             OrderAction::RefundPart
         };
         let to = order_step(status, action)?;
+        let provider_ref = if card {
+            Some(
+                pay_back(CardRefund {
+                    order: id,
+                    amount_minor: amount,
+                    idempotency_key: format!("souk-refund-{id}-{}-{amount}", earlier.len()),
+                })
+                .await?,
+            )
+        } else {
+            None
+        };
         let now = Utc::now();
         let posting_id = souk_ledger::store::record(
             &tx,
@@ -166,7 +228,7 @@ impl Orders {
             &PostingMeta {
                 order: Some(row.id),
                 fulfilment: None,
-                reference: Some(reference.clone()),
+                reference: Some(provider_ref.clone().unwrap_or_else(|| reference.clone())),
             },
             &row.currency,
             now,
@@ -214,6 +276,7 @@ impl Orders {
             "method": request.method.as_str(),
             "paid_back_by": paid_back_by,
             "reference": reference,
+            "provider_refund": provider_ref,
         });
         let payload = json!({"buyer_id": row.buyer_id, "refunded_minor": refunded});
         store::record(

@@ -11,9 +11,9 @@ use souk_db::{
     sea_orm::{EntityTrait, Set},
 };
 use souk_kernel::OrderId;
-use souk_orders::{Order, OrderStatus, PaymentMethod};
+use souk_orders::{Order, OrderStatus, OrdersError, PaymentMethod, RefundRequest};
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeRequest};
-use stripe_core::payment_intent::CreatePaymentIntent;
+use stripe_core::{payment_intent::CreatePaymentIntent, refund::CreateRefund};
 
 use crate::{Payments, PaymentsError};
 
@@ -157,6 +157,44 @@ impl Payments {
                 }))
             }
         }
+    }
+}
+
+impl Payments {
+    /// A refund (operators): a card order's goes back to the card through Stripe, with an
+    /// idempotency key so a retry never refunds twice; a cash-on-delivery order's is recorded.
+    pub async fn refund(
+        &self,
+        principal: &Principal,
+        id: OrderId,
+        request: RefundRequest,
+    ) -> Result<Order, PaymentsError> {
+        let orders = self.orders()?;
+        let stripe = self.stripe.clone();
+        let db = self.db.clone();
+        let order = orders
+            .refund_with(principal, id, request, |refund| async move {
+                let stripe = stripe.ok_or(OrdersError::CardRefundUnavailable)?;
+                let intent = card_payments::Entity::find_by_id(refund.order.into_uuid())
+                    .one(&db)
+                    .await?
+                    .ok_or_else(|| {
+                        OrdersError::Provider("no PaymentIntent for this order".into())
+                    })?;
+                let key = IdempotencyKey::new(refund.idempotency_key)
+                    .map_err(|e| OrdersError::Provider(e.to_string()))?;
+                let done = CreateRefund::new()
+                    .payment_intent(intent.intent_id)
+                    .amount(refund.amount_minor)
+                    .customize()
+                    .request_strategy(RequestStrategy::Idempotent(key))
+                    .send(&stripe.client)
+                    .await
+                    .map_err(|e| OrdersError::Provider(e.to_string()))?;
+                Ok(done.id.to_string())
+            })
+            .await?;
+        Ok(order)
     }
 }
 

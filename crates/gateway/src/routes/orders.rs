@@ -550,7 +550,8 @@ pub struct RefundRequestDto {
     /// Shipping to pay back.
     #[serde(default)]
     pub shipping_minor: i64,
-    /// `cash`, `bank_transfer` or `mobile_wallet`.
+    /// `card` (card orders: back to the card, through Stripe), or for cash on delivery `cash`,
+    /// `bank_transfer` or `mobile_wallet`.
     #[schema(value_type = String, example = "bank_transfer")]
     pub method: RefundMethod,
     /// Who handed the money back (the operator, the agent, the courier).
@@ -559,8 +560,9 @@ pub struct RefundRequestDto {
     pub reference: String,
 }
 
-/// Pays a cash-on-delivery buyer back (operators): parts of paid lines and shipping, never more
-/// than was paid; the books reverse each share in proportion.
+/// Pays a buyer back (operators): parts of paid lines and shipping, never more than was paid; a
+/// card order's refund goes back to the card through Stripe; the books reverse each share in
+/// proportion.
 #[utoipa::path(
     post,
     path = "/v1/orders/{id}/refunds",
@@ -592,7 +594,7 @@ pub async fn refund(
         paid_back_by: body.paid_back_by,
         reference: body.reference,
     };
-    let orders = state.orders.clone();
-    let order = detached(async move { orders.refund(&principal, id, request).await }).await?;
+    let payments = state.payments.clone();
+    let order = detached(async move { payments.refund(&principal, id, request).await }).await?;
     Ok(Json(order_dto(&order)))
 }
