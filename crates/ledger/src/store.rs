@@ -6,7 +6,8 @@ use souk_db::{
     ConnectionTrait, DbErr,
     entities::{ledger_entries, ledger_postings},
     sea_orm::{
-        ColumnTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Set, sea_query::Expr,
+        ColumnTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Set,
+        sea_query::{Expr, InsertStatement},
     },
 };
 use uuid::Uuid;
@@ -29,6 +30,19 @@ pub async fn record(
     meta: &PostingMeta,
     currency: &str,
     at: DateTime<Utc>,
+) -> Result<Uuid, DbErr> {
+    record_with(conn, posting, meta, currency, at, Vec::new()).await
+}
+
+/// Records a posting and the caller's own inserts that go with it, in one round trip on
+/// PostgreSQL.
+pub async fn record_with(
+    conn: &impl ConnectionTrait,
+    posting: &Posting,
+    meta: &PostingMeta,
+    currency: &str,
+    at: DateTime<Utc>,
+    extra: Vec<InsertStatement>,
 ) -> Result<Uuid, DbErr> {
     let id = Uuid::now_v7();
     let head = ledger_postings::Entity::insert(ledger_postings::ActiveModel {
@@ -55,6 +69,7 @@ pub async fn record(
     if !posting.entries().is_empty() {
         inserts.push(ledger_entries::Entity::insert_many(entries).into_query());
     }
+    inserts.extend(extra);
     souk_db::insert_together(conn, inserts).await?;
     Ok(id)
 }

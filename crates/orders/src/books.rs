@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use souk_db::{
     DatabaseTransaction,
     entities::{agents, line_shares, order_lines},
-    sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set},
+    sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryTrait, Set},
 };
 use souk_kernel::{AccountId, ArtisanId};
 use souk_ledger::{Account, LineShare, SaleLine, store::PostingMeta};
@@ -59,26 +59,27 @@ pub(crate) async fn post_sale(
         .collect();
     let shares = souk_ledger::shares(&sale, platform_bps);
     let posting = souk_ledger::payment(received.into, &shares, received.shipping_minor)?;
-    souk_ledger::store::record(tx, &posting, &meta, received.currency, received.at).await?;
-    // The split as posted, for refunds to reverse exactly it.
-    if !shares.is_empty() {
-        let rows = shares
-            .iter()
-            .zip(lines)
-            .map(|(s, l)| line_shares::ActiveModel {
-                line_id: Set(s.line),
-                order_id: Set(l.order_id),
-                artisan_id: Set(s.artisan.into_uuid()),
-                agent_id: Set(s.agent.map(AccountId::into_uuid)),
-                gross: Set(s.gross),
-                platform: Set(s.platform),
-                agent_fee: Set(s.agent_fee),
-                created_at: Set(received.at),
-            });
-        line_shares::Entity::insert_many(rows)
-            .exec_without_returning(tx)
-            .await?;
-    }
+    // The split as posted, for refunds to reverse exactly it: in the posting's round trip.
+    let rows = shares
+        .iter()
+        .zip(lines)
+        .map(|(s, l)| line_shares::ActiveModel {
+            line_id: Set(s.line),
+            order_id: Set(l.order_id),
+            artisan_id: Set(s.artisan.into_uuid()),
+            agent_id: Set(s.agent.map(AccountId::into_uuid)),
+            gross: Set(s.gross),
+            platform: Set(s.platform),
+            agent_fee: Set(s.agent_fee),
+            created_at: Set(received.at),
+        });
+    let extra = if shares.is_empty() {
+        Vec::new()
+    } else {
+        vec![line_shares::Entity::insert_many(rows).into_query()]
+    };
+    souk_ledger::store::record_with(tx, &posting, &meta, received.currency, received.at, extra)
+        .await?;
     Ok(())
 }
 

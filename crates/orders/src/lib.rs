@@ -32,7 +32,7 @@ pub use model::{
 pub use queries::OrderFilter;
 pub use refunds::{CardRefund, RefundMethod, RefundRequest};
 pub use shipping::{ShippingRates, Zone, ZoneRates};
-pub use transitions::FulfilmentCommand;
+pub use transitions::{FulfilmentCommand, PaymentOutcome};
 
 use souk_catalog::Catalog;
 use souk_db::DatabaseConnection;

@@ -33,6 +33,17 @@ use crate::{
     store::{self, Actor, Change},
 };
 
+/// What a reported payment did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PaymentOutcome {
+    Paid,
+    /// Not for exactly the order's total in its currency: flagged, not accepted.
+    AmountMismatch,
+    /// The order had moved on (already paid, or lapsed, or cancelled).
+    NotWaiting(OrderStatus),
+    UnknownOrder,
+}
+
 /// What an artisan, their agent or an operator does to a fulfilment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FulfilmentCommand {
@@ -345,11 +356,52 @@ impl Orders {
     pub async fn mark_paid(&self, id: OrderId, reference: &str) -> Result<Order, OrdersError> {
         let tx = souk_db::begin_write(&self.db).await?;
         let row = store::lock_order(&tx, id).await?;
+        self.pay_in(&tx, &row, reference).await?;
+        let order = self.load_in(&tx, id, true).await?;
+        tx.commit().await?;
+        Ok(order)
+    }
+
+    /// Records a payment the provider reports, if it is for exactly the order's total in its
+    /// currency and the order is waiting for it. The webhook's path: it answers what happened
+    /// rather than the order, which saves reading it back.
+    pub async fn record_payment(
+        &self,
+        id: OrderId,
+        reference: &str,
+        amount_minor: i64,
+        currency: &str,
+    ) -> Result<PaymentOutcome, OrdersError> {
+        let tx = souk_db::begin_write(&self.db).await?;
+        let row = match store::lock_order(&tx, id).await {
+            Ok(row) => row,
+            Err(OrdersError::NotFound(_)) => return Ok(PaymentOutcome::UnknownOrder),
+            Err(e) => return Err(e),
+        };
+        if amount_minor != row.total_minor || !currency.eq_ignore_ascii_case(&row.currency) {
+            return Ok(PaymentOutcome::AmountMismatch);
+        }
+        let status = store::order_status(&row)?;
+        if status != OrderStatus::PendingPayment {
+            return Ok(PaymentOutcome::NotWaiting(status));
+        }
+        self.pay_in(&tx, &row, reference).await?;
+        tx.commit().await?;
+        Ok(PaymentOutcome::Paid)
+    }
+
+    /// The order paid, and the sale in the books, inside the caller's transaction on the locked row.
+    async fn pay_in(
+        &self,
+        tx: &DatabaseTransaction,
+        row: &orders::Model,
+        reference: &str,
+    ) -> Result<(), OrdersError> {
         let mut effects = Effects::default();
         let now = Utc::now();
         change_order(
-            &tx,
-            &row,
+            tx,
+            row,
             OrderChange {
                 action: OrderAction::Pay,
                 actor: Actor::SYSTEM,
@@ -363,10 +415,10 @@ impl Orders {
         // The card payment in the books: the whole order, received into Stripe's balance.
         let lines = order_lines::Entity::find()
             .filter(order_lines::Column::OrderId.eq(row.id))
-            .all(&tx)
+            .all(tx)
             .await?;
         books::post_sale(
-            &tx,
+            tx,
             &lines,
             books::Received {
                 into: Account::StripeClearing,
@@ -381,10 +433,7 @@ impl Orders {
             },
             self.settings.platform_commission_bps,
         )
-        .await?;
-        let order = self.load_in(&tx, id, true).await?;
-        tx.commit().await?;
-        Ok(order)
+        .await
     }
 
     /// A card order the buyer decides to pay cash on delivery instead: it now waits for

@@ -10,7 +10,7 @@ use souk_db::{
     sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set},
 };
 use souk_kernel::OrderId;
-use souk_orders::{OrderStatus, OrdersError};
+use souk_orders::{OrderStatus, PaymentOutcome};
 use stripe_webhook::{EventObject, Webhook, WebhookError};
 use uuid::Uuid;
 
@@ -129,29 +129,24 @@ impl Payments {
         amount: i64,
         currency: &str,
     ) -> Result<String, PaymentsError> {
-        let orders = self.orders()?;
-        let order = match orders.get(id).await {
-            Ok(order) => order,
-            Err(OrdersError::NotFound(_)) => return Ok("unknown_order".into()),
-            Err(e) => return Err(e.into()),
-        };
-        if amount != order.total_minor || !currency.eq_ignore_ascii_case(&order.currency) {
-            return Ok("amount_mismatch".into());
-        }
-        match orders.mark_paid(id, intent).await {
-            Ok(_) => Ok("paid".into()),
-            Err(OrdersError::IllegalTransition { .. }) => {
-                let now = orders.get(id).await?.status;
-                Ok(match now {
+        Ok(
+            match self
+                .orders()?
+                .record_payment(id, intent, amount, currency)
+                .await?
+            {
+                PaymentOutcome::Paid => "paid".into(),
+                PaymentOutcome::AmountMismatch => "amount_mismatch".into(),
+                PaymentOutcome::UnknownOrder => "unknown_order".into(),
+                PaymentOutcome::NotWaiting(
                     OrderStatus::Paid
                     | OrderStatus::Completed
                     | OrderStatus::PartiallyRefunded
-                    | OrderStatus::Refunded => "already_paid".into(),
-                    // Money arrived for an order that lapsed or was cancelled: an operator refunds it.
-                    other => format!("paid_after_{}", other.as_str()),
-                })
-            }
-            Err(e) => Err(e.into()),
-        }
+                    | OrderStatus::Refunded,
+                ) => "already_paid".into(),
+                // Money arrived for an order that lapsed or was cancelled: an operator refunds it.
+                PaymentOutcome::NotWaiting(other) => format!("paid_after_{}", other.as_str()),
+            },
+        )
     }
 }
