@@ -94,21 +94,31 @@ impl Orders {
         check_address(&request.shipping_address)
     }
 
-    /// What the order would be, without placing it: the split per artisan, shipping and totals
-    /// (a cart page). Stock is checked but not reserved.
-    pub async fn quote(&self, request: &PlaceOrder) -> Result<Plan, OrdersError> {
-        self.check(request)?;
+    /// The products of a request as they are now, and the plan made from them.
+    async fn plan_from(
+        &self,
+        conn: &impl souk_db::ConnectionTrait,
+        request: &PlaceOrder,
+    ) -> Result<(Vec<souk_catalog::stock::SaleItem>, Plan), OrdersError> {
         let ids: Vec<ProductId> = merge_items(&request.items)
             .iter()
             .map(|i| i.product)
             .collect();
-        let products = stock::sale_items(&self.db, &ids).await?;
+        let products = stock::sale_items(conn, &ids).await?;
         let plan = plan(
             request,
             &products,
             &self.settings.shipping,
             self.settings.max_quantity,
         )?;
+        Ok((products, plan))
+    }
+
+    /// What the order would be, without placing it: the split per artisan, shipping and totals
+    /// (a cart page). Stock is checked but not reserved.
+    pub async fn quote(&self, request: &PlaceOrder) -> Result<Plan, OrdersError> {
+        self.check(request)?;
+        let (_, plan) = self.plan_from(&self.db, request).await?;
         match shortage(&plan) {
             Some(short) => Err(short),
             None => Ok(plan),
@@ -223,17 +233,7 @@ impl Orders {
         .exec_without_returning(tx)
         .await?;
 
-        let ids: Vec<ProductId> = merge_items(&request.items)
-            .iter()
-            .map(|i| i.product)
-            .collect();
-        let products = stock::sale_items(tx, &ids).await?;
-        let plan = plan(
-            request,
-            &products,
-            &self.settings.shipping,
-            self.settings.max_quantity,
-        )?;
+        let (products, plan) = self.plan_from(tx, request).await?;
         // Already short in what was just read: refuse before writing anything. (Only the
         // conditional update below can accept; this read can only refuse early.)
         if let Some(short) = shortage(&plan) {
