@@ -97,6 +97,10 @@ pub struct AuthService {
     cache: Cache,
     hasher: PasswordHasher,
     settings: Arc<AuthSettings>,
+    /// Sessions recently checked, by token hash: every authenticated request needs one, and a
+    /// session never changes (no sign-out yet, roles are fixed at creation). Entries live a
+    /// minute and never past the session's own expiry.
+    sessions: moka::future::Cache<String, (Principal, chrono::DateTime<Utc>)>,
 }
 
 impl AuthService {
@@ -111,6 +115,10 @@ impl AuthService {
             cache,
             hasher,
             settings: Arc::new(settings),
+            sessions: moka::future::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(std::time::Duration::from_secs(60))
+                .build(),
         })
     }
 
@@ -254,19 +262,30 @@ impl AuthService {
         if !bearer.starts_with(token::PREFIX) || bearer.len() > 128 {
             return Err(AuthError::Unauthenticated);
         }
-        // The session and its account in one query: every authenticated request pays for it.
-        let (_, account) = sessions::Entity::find_by_id(token::token_hash(bearer))
+        let hash = token::token_hash(bearer);
+        let now = Utc::now();
+        if let Some((principal, expires_at)) = self.sessions.get(&hash).await
+            && expires_at > now
+        {
+            return Ok(principal);
+        }
+        // The session and its account in one query.
+        let (session, account) = sessions::Entity::find_by_id(hash.clone())
             .find_also_related(accounts::Entity)
             .one(&self.db)
             .await?
-            .filter(|(s, _)| s.expires_at > Utc::now())
+            .filter(|(s, _)| s.expires_at > now)
             .ok_or(AuthError::Unauthenticated)?;
         let account = account.ok_or(AuthError::Unauthenticated)?;
         let account = account_from_row(account)?;
-        Ok(Principal {
+        let principal = Principal {
             account_id: account.id,
             role: account.role,
-        })
+        };
+        self.sessions
+            .insert(hash, (principal, session.expires_at))
+            .await;
+        Ok(principal)
     }
 }
 

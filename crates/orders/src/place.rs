@@ -127,7 +127,7 @@ impl Orders {
 
     /// Places an order for the signed-in buyer under their `Idempotency-Key`.
     ///
-    /// The key is inserted first in the order's transaction: a first request places the order
+    /// The key is inserted with the order, in its transaction: a first request places the order
     /// with no extra read, and a retry (or a copy sent at the same time, which waits on the key's
     /// row) fails on the key's uniqueness and answers the order placed under it.
     pub async fn place(
@@ -221,18 +221,6 @@ impl Orders {
         // Microseconds: what both databases keep, so the answer equals what a later read shows.
         let now = Utc::now().trunc_subsecs(6);
         let order_id = OrderId::new();
-        // The key first: a concurrent request with the same key waits here (PostgreSQL) or
-        // never gets this far (SQLite), instead of reserving stock it would give back.
-        idempotency_keys::Entity::insert(idempotency_keys::ActiveModel {
-            account_id: Set(buyer.account_id.into_uuid()),
-            key: Set(key.to_owned()),
-            request_hash: Set(hash.to_owned()),
-            order_id: Set(order_id.into_uuid()),
-            created_at: Set(now),
-        })
-        .exec_without_returning(tx)
-        .await?;
-
         let (products, plan) = self.plan_from(tx, request).await?;
         // Already short in what was just read: refuse before writing anything. (Only the
         // conditional update below can accept; this read can only refuse early.)
@@ -272,9 +260,19 @@ impl Orders {
             at: now,
             payload: &payload,
         };
-        // The order, its fulfilments and lines, its history and its event: one round trip on
-        // PostgreSQL.
-        let mut inserts = order_inserts(&order)?;
+        // The key, the order, its fulfilments and lines, its history and its event: one round
+        // trip on PostgreSQL. A request with the same key running beside this one waits on the
+        // key's row here until this one ends, then fails on it and answers this order.
+        let key_row = idempotency_keys::Entity::insert(idempotency_keys::ActiveModel {
+            account_id: Set(buyer.account_id.into_uuid()),
+            key: Set(key.to_owned()),
+            request_hash: Set(hash.to_owned()),
+            order_id: Set(order_id.into_uuid()),
+            created_at: Set(now),
+        })
+        .into_query();
+        let mut inserts = vec![key_row];
+        inserts.extend(order_inserts(&order)?);
         inserts.extend(store::record_inserts(std::slice::from_ref(&placed)));
         souk_db::insert_together(tx, inserts).await?;
         // Stock last: a hot product's row stays locked only from here to the commit. Not enough
