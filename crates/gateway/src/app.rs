@@ -188,7 +188,8 @@ impl App {
         if settings.payments.stripe_secret_key.is_empty() {
             tracing::info!("card payments are off: no Stripe key configured");
         }
-        let payments = Payments::new(db.clone()).with(
+        let payments = Payments::new(
+            db.clone(),
             orders.clone(),
             StripeProvider::new(&settings.stripe_settings())?,
         );

@@ -308,7 +308,7 @@ impl From<OrdersError> for ApiError {
             OrdersError::CardRefundUnavailable => problem(
                 StatusCode::CONFLICT,
                 "card_refund_unavailable",
-                "Card refunds are not available yet",
+                "Card refunds are off",
             )
             .detail(err.to_string()),
             OrdersError::Provider(_) => ApiError::unavailable(&err),

@@ -32,8 +32,8 @@ pub enum OrdersError {
         action: &'static str,
         status: &'static str,
     },
-    /// Card refunds go through the payment provider, not wired in yet.
-    #[error("card refunds go through Stripe, which this server is not connected to yet")]
+    /// Card refunds go through the payment provider, and there is none (no Stripe key).
+    #[error("card refunds go back through Stripe, and no Stripe key is configured")]
     CardRefundUnavailable,
     /// The payment provider refused or failed (a card refund).
     #[error("the payment provider failed: {0}")]

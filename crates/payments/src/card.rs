@@ -88,7 +88,7 @@ impl Payments {
         id: OrderId,
         method: PaymentMethod,
     ) -> Result<PaymentChoice, PaymentsError> {
-        let orders = self.orders()?;
+        let orders = &self.orders;
         let order = orders.order(principal, id).await?;
         match method {
             PaymentMethod::CashOnDelivery => {
@@ -169,7 +169,7 @@ impl Payments {
         id: OrderId,
         request: RefundRequest,
     ) -> Result<Order, PaymentsError> {
-        let orders = self.orders()?;
+        let orders = &self.orders;
         let stripe = self.stripe.clone();
         let db = self.db.clone();
         let order = orders

@@ -20,34 +20,14 @@ use souk_orders::Orders;
 #[derive(Clone, Debug)]
 pub struct Payments {
     db: DatabaseConnection,
-    orders: Option<Orders>,
+    /// The orders it takes payments for.
+    orders: Orders,
     /// `None` when no Stripe key is configured: card payments are off.
     stripe: Option<StripeProvider>,
 }
 
 impl Payments {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self {
-            db,
-            orders: None,
-            stripe: None,
-        }
-    }
-
-    /// With the orders it takes payments for, and Stripe when configured.
-    pub fn with(mut self, orders: Orders, stripe: Option<StripeProvider>) -> Self {
-        self.orders = Some(orders);
-        self.stripe = stripe;
-        self
-    }
-
-    pub fn card_payments_enabled(&self) -> bool {
-        self.stripe.is_some()
-    }
-
-    fn orders(&self) -> Result<&Orders, PaymentsError> {
-        self.orders.as_ref().ok_or(PaymentsError::Provider(
-            "payments were built without orders".into(),
-        ))
+    pub fn new(db: DatabaseConnection, orders: Orders, stripe: Option<StripeProvider>) -> Self {
+        Self { db, orders, stripe }
     }
 }

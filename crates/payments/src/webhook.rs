@@ -131,7 +131,7 @@ impl Payments {
     ) -> Result<String, PaymentsError> {
         Ok(
             match self
-                .orders()?
+                .orders
                 .record_payment(id, intent, amount, currency)
                 .await?
             {
