@@ -158,6 +158,41 @@ app_test!(async fn a_card_order_is_paid_by_stripes_signed_event_and_only_so(env)
     assert_eq!(deliver(&app, &payload, &signed(&payload)).await.body["outcome"], "unknown_order");
     assert_eq!(count(&env, "SELECT COUNT(*) FROM orders").await, 2, "a webhook never creates an order");
 
+    // A paid order an operator cancels before it ships: the stock comes back, and the money
+    // goes back to the card in full.
+    let fourth = place(&app, &buyer, "k4", order(&[(&pot, 1)], "card")).await;
+    let fourth_id = id(&fourth);
+    let pay = app.post(&format!("/v1/orders/{fourth_id}/payments"), Some(&buyer), json!({"method": "card"})).await;
+    let intent4 = pay.body["intent_id"].as_str().unwrap_or_default().to_owned();
+    stripe.call(&format!("/v1/payment_intents/{intent4}"), &[("payment_method", "pm_card_visa")]).await;
+    stripe.call(&format!("/v1/payment_intents/{intent4}/confirm"), &[]).await;
+    for _ in 0..100 {
+        if status(&app, &buyer, &fourth_id).await == "paid" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status(&app, &buyer, &fourth_id).await, "paid");
+    app.post(&format!("/v1/orders/{fourth_id}/cancel"), Some(&buyer), json!({}))
+        .await
+        .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    let cancelled = app.post(&format!("/v1/orders/{fourth_id}/cancel"), Some(&admin), json!({"reason": "out of glaze"})).await;
+    assert_eq!(cancelled.body["status"], "cancelled", "{}", cancelled.body);
+    let line4 = fourth.body["fulfilments"][0]["lines"][0]["id"].as_str().unwrap_or_default().to_owned();
+    let shipping4 = fourth.body["shipping_total_minor"].as_i64().unwrap_or(0);
+    let back = app
+        .post(&format!("/v1/orders/{fourth_id}/refunds"), Some(&admin),
+              json!({"lines": [{"line_id": line4, "amount_minor": 30_000}], "shipping_minor": shipping4, "method": "card", "paid_back_by": "operator", "reference": "cancelled"}))
+        .await;
+    assert_eq!((back.status, back.body["status"].as_str()), (StatusCode::OK, Some("refunded")), "{}", back.body);
+    // A cancelled order that was never paid has nothing to refund.
+    let unpaid = id(&second);
+    app.post(&format!("/v1/orders/{unpaid}/cancel"), Some(&buyer), json!({})).await;
+    app.post(&format!("/v1/orders/{unpaid}/refunds"), Some(&admin), json!({"shipping_minor": 1, "method": "card", "paid_back_by": "operator", "reference": "x"}))
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(ledger(&env, "%").await, 0);
+
     // Cash on delivery chosen instead of the card: the order waits for confirmation by phone.
     let third = place(&app, &buyer, "k3", order(&[(&pot, 1)], "card")).await;
     let cod = app.post(&format!("/v1/orders/{}/payments", id(&third)), Some(&buyer), json!({"method": "cash_on_delivery"})).await;

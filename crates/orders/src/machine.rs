@@ -3,7 +3,8 @@
 //! rule, and the tests walk every pair of status and action.
 //!
 //! Card: pending_payment -> paid -> completed (when every fulfilment is delivered), with
-//! cancelled, expired, and refunds after payment. Cash on delivery: pending_confirmation ->
+//! cancelled, expired, and refunds after payment (also of a paid order an operator cancelled:
+//! the books refuse to refund what was never paid). Cash on delivery: pending_confirmation ->
 //! confirmed -> completed, or refused when every fulfilment was refused at the door.
 //! A fulfilment: pending -> accepted -> shipped -> delivered (-> cash_remitted on delivery), or
 //! refused at the door, or cancelled with its order.
@@ -150,8 +151,11 @@ pub fn next_order(status: OrderStatus, action: OrderAction) -> Option<OrderStatu
         (S::PendingPayment | S::PendingConfirmation, A::Expire) => S::Expired,
         (S::Paid | S::Confirmed, A::Complete) => S::Completed,
         (S::Confirmed, A::RefuseAll) => S::Refused,
-        (S::Paid | S::Completed | S::PartiallyRefunded, A::RefundPart) => S::PartiallyRefunded,
-        (S::Paid | S::Completed | S::PartiallyRefunded, A::RefundAll) => S::Refunded,
+        // A paid order an operator cancelled still has its money to give back.
+        (S::Paid | S::Completed | S::PartiallyRefunded | S::Cancelled, A::RefundPart) => {
+            S::PartiallyRefunded
+        }
+        (S::Paid | S::Completed | S::PartiallyRefunded | S::Cancelled, A::RefundAll) => S::Refunded,
         _ => return None,
     })
 }
@@ -252,6 +256,8 @@ mod tests {
             (S::Completed, A::RefundAll, S::Refunded),
             (S::PartiallyRefunded, A::RefundPart, S::PartiallyRefunded),
             (S::PartiallyRefunded, A::RefundAll, S::Refunded),
+            (S::Cancelled, A::RefundPart, S::PartiallyRefunded),
+            (S::Cancelled, A::RefundAll, S::Refunded),
         ];
         let mut checked = 0;
         for &status in OrderStatus::ALL {

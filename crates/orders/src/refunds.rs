@@ -134,7 +134,12 @@ impl Orders {
         // card; that of the parcels whose cash was collected for cash on delivery).
         let shares = books::posted_shares(&tx, row.id).await?;
         let shipping_paid: i64 = if card {
-            row.shipping_total_minor
+            // Paid with the order, if it was paid at all (a paid order has its split posted).
+            if shares.is_empty() {
+                0
+            } else {
+                row.shipping_total_minor
+            }
         } else {
             fulfilments::Entity::find()
                 .filter(fulfilments::Column::OrderId.eq(row.id))
