@@ -89,7 +89,12 @@ pub async fn access_of(
         .one(conn)
         .await?
         .ok_or(CatalogError::NotFound("artisan"))?;
-    crate::store::artisans::access(&row)
+    access_of_row(&row)
+}
+
+/// Who may act for an artisan, from their row when the caller has it already.
+pub fn access_of_row(row: &artisans::Model) -> Result<ArtisanAccess, CatalogError> {
+    crate::store::artisans::access(row)
 }
 
 /// Whether a principal may see an artisan's unpublished products and private record.
