@@ -9,6 +9,7 @@ mod m20261129_000003_create_search_index;
 mod m20261129_000004_create_agency;
 mod m20261129_000005_create_orders;
 mod m20261129_000006_create_ledger;
+mod m20261202_000007_create_labels;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_create_agency::Migration),
             Box::new(m20261129_000005_create_orders::Migration),
             Box::new(m20261129_000006_create_ledger::Migration),
+            Box::new(m20261202_000007_create_labels::Migration),
         ]
     }
 }

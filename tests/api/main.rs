@@ -3,7 +3,10 @@
 
 mod agency;
 mod auth;
+mod browser;
 mod fuzz;
+mod label_page;
+mod labels;
 mod migrations;
 mod operations;
 mod orders;
@@ -11,6 +14,7 @@ mod payouts;
 mod photos;
 mod products;
 mod redis_outage;
+mod render;
 mod replicas;
 mod search;
 mod stripe;

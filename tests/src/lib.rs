@@ -77,6 +77,12 @@ impl Env {
 
     /// Appoints an admin straight in the database (admins cannot sign up) and signs them in.
     pub async fn admin(&self, app: &TestApp, email: &str) -> String {
+        self.appoint(app, email, souk_auth::Role::Admin).await
+    }
+
+    /// Appoints an account of any role (a certifier, say) straight in the database, and signs
+    /// it in.
+    pub async fn appoint(&self, app: &TestApp, email: &str, role: souk_auth::Role) -> String {
         let cache = Cache::in_process("admin", Duration::from_secs(1), 10);
         let settings = souk_auth::AuthSettings {
             password: souk_auth::PasswordParams {
@@ -91,11 +97,15 @@ impl Env {
         auth.appoint(souk_auth::NewAccount {
             email: email.into(),
             password: "a long passphrase".into(),
-            display_name: "Operator".into(),
-            role: souk_auth::Role::Admin,
+            display_name: match role {
+                souk_auth::Role::Certifier => "Délégation régionale de l'artisanat Fès-Meknès",
+                _ => "Operator",
+            }
+            .into(),
+            role,
         })
         .await
-        .unwrap_or_else(|e| panic!("appoint admin: {e}"));
+        .unwrap_or_else(|e| panic!("appoint {role}: {e}"));
         app.login(email).await
     }
 

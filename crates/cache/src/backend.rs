@@ -55,6 +55,15 @@ pub trait CacheBackend: Send + Sync + Debug + 'static {
     /// the window resets.
     async fn count(&self, key: &str, window: Duration) -> Result<(u64, Duration), CacheError>;
 
+    /// Adds each member to its set and returns each set's size afterwards. A set is dropped
+    /// `ttl` after it was last added to. (Counts of distinct devices and places that scanned a
+    /// label.)
+    async fn add_to_sets(
+        &self,
+        members: &[(String, String)],
+        ttl: Duration,
+    ) -> Result<Vec<u64>, CacheError>;
+
     async fn ping(&self) -> Result<(), CacheError>;
 }
 

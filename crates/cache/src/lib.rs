@@ -252,6 +252,28 @@ impl Cache {
         RateDecision::from_count(count, limit, reset)
     }
 
+    /// Counts one event against `bucket` in this process only: a limit that costs no round trip,
+    /// for the busiest public paths. With several replicas a client gets the limit per replica.
+    pub fn rate_limit_here(&self, bucket: &str, limit: u64, window: Duration) -> RateDecision {
+        let (count, reset) = self.local_limiter.count(bucket, window);
+        RateDecision::from_count(count, limit, reset)
+    }
+
+    /// Adds each `(set, member)` and returns each set's number of distinct members afterwards.
+    /// Shared by every process on the backend (Redis), or this process's own (in-process). A set
+    /// lives `ttl` after its last addition.
+    pub async fn count_distinct(
+        &self,
+        members: &[(String, String)],
+        ttl: Duration,
+    ) -> Result<Vec<u64>, CacheError> {
+        let keyed: Vec<(String, String)> = members
+            .iter()
+            .map(|(set, member)| (format!("{}:set:{set}", self.namespace), member.clone()))
+            .collect();
+        self.backend.add_to_sets(&keyed, ttl).await
+    }
+
     /// Checks the backend answers, for the readiness probe.
     pub async fn ping(&self) -> Result<(), CacheError> {
         self.backend.ping().await

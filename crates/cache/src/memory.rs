@@ -1,7 +1,11 @@
 //! The in-process backend, for a single gateway process such as the zero-setup default. It keeps
 //! only generations: the values themselves stay decoded in the cache's local layer.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 
 use bytes::Bytes;
 use moka::future::Cache as Moka;
@@ -11,6 +15,12 @@ use crate::{
     limiter::LocalLimiter,
 };
 
+/// A set's members, and when it was last added to.
+type Members = (HashSet<String>, Instant);
+
+/// Sets kept before those past their time are swept out.
+const SWEEP_SETS_ABOVE: usize = 100_000;
+
 /// How long an untouched generation is kept; dropping one only costs a miss.
 const GENERATION_TTL: Duration = Duration::from_secs(24 * 3600);
 
@@ -18,6 +28,7 @@ const GENERATION_TTL: Duration = Duration::from_secs(24 * 3600);
 pub struct MemoryBackend {
     generations: Moka<String, String>,
     counters: Arc<LocalLimiter>,
+    sets: Arc<Mutex<HashMap<String, Members>>>,
 }
 
 impl std::fmt::Debug for MemoryBackend {
@@ -43,6 +54,7 @@ impl MemoryBackend {
         Self {
             generations,
             counters: Arc::new(LocalLimiter::default()),
+            sets: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 }
@@ -94,6 +106,35 @@ impl CacheBackend for MemoryBackend {
 
     async fn count(&self, key: &str, window: Duration) -> Result<(u64, Duration), CacheError> {
         Ok(self.counters.count(key, window))
+    }
+
+    async fn add_to_sets(
+        &self,
+        members: &[(String, String)],
+        ttl: Duration,
+    ) -> Result<Vec<u64>, CacheError> {
+        let now = Instant::now();
+        let mut sets = self
+            .sets
+            .lock()
+            .map_err(|_| CacheError::Unavailable("sets poisoned".into()))?;
+        if sets.len() > SWEEP_SETS_ABOVE {
+            sets.retain(|_, (_, touched)| now.duration_since(*touched) < ttl);
+        }
+        Ok(members
+            .iter()
+            .map(|(key, member)| {
+                let (set, touched) = sets
+                    .entry(key.clone())
+                    .or_insert_with(|| (HashSet::new(), now));
+                if now.duration_since(*touched) >= ttl {
+                    set.clear();
+                }
+                *touched = now;
+                set.insert(member.clone());
+                set.len() as u64
+            })
+            .collect())
     }
 
     async fn ping(&self) -> Result<(), CacheError> {

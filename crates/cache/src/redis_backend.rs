@@ -51,6 +51,21 @@ if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return {n, redis.call('PTTL', KEYS[1])}
 ";
 
+/// Adds members to sets (KEYS[i] gets ARGV[i + 1]), renews each set's expiry (ARGV[1], ms), and
+/// returns each set's size.
+const ADD_TO_SETS: &str = r"
+local sizes = {}
+for i, key in ipairs(KEYS) do
+  redis.call('SADD', key, ARGV[i + 1])
+  redis.call('PEXPIRE', key, ARGV[1])
+  sizes[i] = redis.call('SCARD', key)
+end
+return sizes
+";
+
+/// Members added by one script call: bounds the time Redis spends in one script.
+const SET_BATCH: usize = 2_000;
+
 #[derive(Clone, Debug)]
 pub struct RedisOptions {
     /// Longest wait for one Redis command (or a connection) before the cache is skipped.
@@ -77,6 +92,7 @@ struct Inner {
     lookup: Script,
     store: Script,
     count: Script,
+    add_to_sets: Script,
     /// Generations whose deletion failed; deleted before the next read from Redis.
     pending: Mutex<BTreeSet<String>>,
     has_pending: AtomicBool,
@@ -119,6 +135,7 @@ impl RedisBackend {
             lookup: Script::new(LOOKUP),
             store: Script::new(STORE),
             count: Script::new(COUNT),
+            add_to_sets: Script::new(ADD_TO_SETS),
             pending: Mutex::new(BTreeSet::new()),
             has_pending: AtomicBool::new(false),
             reads: Mutex::new(Vec::new()),
@@ -342,6 +359,34 @@ impl CacheBackend for RedisBackend {
         let (count, ttl_ms): (u64, i64) = self.0.run(invocation.invoke_async(&mut conn)).await?;
         let reset = Duration::from_millis(u64::try_from(ttl_ms).unwrap_or(0));
         Ok((count, reset))
+    }
+
+    async fn add_to_sets(
+        &self,
+        members: &[(String, String)],
+        ttl: Duration,
+    ) -> Result<Vec<u64>, CacheError> {
+        if !self.0.breaker.is_closed() {
+            return Err(CacheError::Unavailable(
+                "skipped after a recent failure".into(),
+            ));
+        }
+        let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let mut sizes = Vec::with_capacity(members.len());
+        for chunk in members.chunks(SET_BATCH) {
+            let mut invocation = self.0.add_to_sets.prepare_invoke();
+            invocation.arg(ttl_ms);
+            for (key, member) in chunk {
+                invocation.key(key).arg(member);
+            }
+            let mut conn = self.0.conn.clone();
+            let answered: Vec<u64> = self.0.run(invocation.invoke_async(&mut conn)).await?;
+            if answered.len() != chunk.len() {
+                return Err(CacheError::Protocol("set sizes of a wrong count".into()));
+            }
+            sizes.extend(answered);
+        }
+        Ok(sizes)
     }
 
     async fn ping(&self) -> Result<(), CacheError> {

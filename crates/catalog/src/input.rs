@@ -47,6 +47,8 @@ pub struct ProductInput {
     pub lead_time_days: Option<i64>,
     pub status: Option<ProductStatus>,
     pub photos: Vec<String>,
+    /// The GS1 GTIN (8, 12, 13 or 14 digits), when the product has one.
+    pub gtin: Option<String>,
 }
 
 /// A change to a product: only the fields given change. `title` and `description` merge per
@@ -68,6 +70,8 @@ pub struct ProductPatch {
     pub lead_time_days: Option<Option<i64>>,
     pub status: Option<ProductStatus>,
     pub photos: Option<Vec<String>>,
+    /// `Some(None)` clears it.
+    pub gtin: Option<Option<String>>,
 }
 
 /// An artisan's public profile, as given at sign-up.
@@ -240,6 +244,16 @@ pub(crate) fn materials(items: Vec<String>) -> Result<Vec<String>, CatalogError>
             }
         })
         .collect()
+}
+
+/// A GTIN, checked and kept as 14 digits.
+pub(crate) fn gtin(raw: Option<String>) -> Result<Option<souk_kernel::Gtin>, CatalogError> {
+    raw.map(|g| {
+        g.trim()
+            .parse::<souk_kernel::Gtin>()
+            .map_err(|e| CatalogError::invalid("gtin", e.to_string()))
+    })
+    .transpose()
 }
 
 pub(crate) fn photos(urls: Vec<String>) -> Result<Vec<String>, CatalogError> {

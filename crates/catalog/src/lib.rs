@@ -7,6 +7,7 @@
 
 pub mod agency;
 mod cache_keys;
+pub mod certified;
 mod error;
 pub mod import;
 mod input;

@@ -1,9 +1,10 @@
 //! The catalog as readers see it. These are what the cache holds (as JSON), so a change of shape
 //! only costs misses until the old entries expire.
 
+use crate::agency::model::LabelDisclosure;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use souk_kernel::{AccountId, ArtisanId, CraftId, Lang, LocalizedText, Money, ProductId};
+use souk_kernel::{AccountId, ArtisanId, CraftId, Gtin, Lang, LocalizedText, Money, ProductId};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Craft {
@@ -27,6 +28,9 @@ pub struct Artisan {
     pub cooperative: Option<String>,
     /// Slugs of the crafts they practise.
     pub crafts: Vec<String>,
+    /// What the page of a label on their work shows of them.
+    #[serde(default)]
+    pub label_disclosure: LabelDisclosure,
     pub created_at: DateTime<Utc>,
 }
 
@@ -97,7 +101,10 @@ pub struct Product {
     pub lead_time_days: Option<u16>,
     pub status: ProductStatus,
     pub photos: Vec<String>,
+    /// Set by certifications (a product's own, or its artisan's line in its craft).
     pub certified_until: Option<DateTime<Utc>>,
+    /// GS1 trade item number, as 14 digits.
+    pub gtin: Option<Gtin>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -383,7 +383,8 @@ impl Catalog {
             lead_time_days: input::lead_time(input.lead_time_days)?,
             status: input.status.unwrap_or(ProductStatus::Active),
             photos: input::photos(input.photos)?,
-            certified_until: None,
+            certified_until: crate::certified::for_line(tx, artisan_id, craft.id).await?,
+            gtin: input::gtin(input.gtin)?,
             version: 1,
             created_at: now,
             updated_at: now,
@@ -447,6 +448,7 @@ impl Catalog {
         let terms_before = index_terms(&product, find_craft(&crafts, &product.craft)?);
         let base_version = product.version;
         let stock_before = product.stock;
+        let craft_before = product.craft.clone();
         apply_patch(&mut product, patch, &crafts)?;
         product.version = base_version + 1;
         product.updated_at = Utc::now();
@@ -467,6 +469,11 @@ impl Catalog {
                 expected: base_version,
                 actual,
             });
+        }
+        if product.craft != craft_before {
+            // The artisan's line certifications are per craft.
+            let refreshed = crate::certified::refresh_in(tx, &[id]).await?;
+            drop(refreshed);
         }
         // Most field edits are prices and stock: the index rows then stay as they are.
         let terms = index_terms(&product, craft);
@@ -561,6 +568,7 @@ pub(crate) fn build_artisan(
         commune,
         cooperative,
         crafts: slugs,
+        label_disclosure: Default::default(),
         created_at: Utc::now(),
     };
     Ok((artisan, craft_ids))
@@ -654,6 +662,7 @@ fn snapshot(p: &Product) -> serde_json::Value {
         "lead_time_days": p.lead_time_days,
         "status": p.status.as_str(),
         "photos": p.photos,
+        "gtin": p.gtin,
     })
 }
 
@@ -760,6 +769,9 @@ fn apply_patch(
     }
     if let Some(photos) = patch.photos {
         product.photos = input::photos(photos)?;
+    }
+    if let Some(gtin) = patch.gtin {
+        product.gtin = input::gtin(gtin)?;
     }
     Ok(())
 }

@@ -115,6 +115,7 @@ impl Generator {
                 .is_multiple_of(5)
                 .then(|| COOPERATIVES[i % COOPERATIVES.len()][1].to_owned()),
             crafts: slugs.iter().map(|s| (*s).to_owned()).collect(),
+            label_disclosure: Default::default(),
             created_at: self.now,
         };
         let ids = slugs.iter().map(|s| self.craft_id(s)).collect();
@@ -232,6 +233,7 @@ impl Generator {
             status: ProductStatus::Active,
             photos: Vec::new(),
             certified_until,
+            gtin: None,
             version: 1,
             created_at: self.now,
             updated_at: self.now,

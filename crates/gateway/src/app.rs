@@ -14,6 +14,7 @@ use souk_auth::{AuthService, AuthSettings, PasswordParams};
 use souk_cache::{Cache, RedisBackend, RedisOptions};
 use souk_catalog::{Catalog, CatalogSettings, Photos};
 use souk_db::{Backend, DatabaseConnection, DbOptions};
+use souk_labels::Labels;
 use souk_media::PhotoStore;
 use souk_orders::Orders;
 use souk_payments::{Payments, StripeProvider};
@@ -55,6 +56,8 @@ pub enum StartError {
     Seed(String),
     #[error("payments: {0}")]
     Payments(#[from] souk_payments::PaymentsError),
+    #[error("labels: {0}")]
+    Labels(#[from] souk_labels::LabelsError),
 }
 
 /// A built application, ready to serve.
@@ -63,6 +66,8 @@ pub struct App {
     pub state: AppState,
     /// How often this replica looks for lapsed reservations.
     pub expiry_interval: Duration,
+    /// How often this replica flushes the label scans it buffered.
+    pub scan_flush_interval: Duration,
 }
 
 /// Opens the database the settings name (the SQLite default when none is configured).
@@ -184,6 +189,12 @@ impl App {
                 max_bytes: settings.agents.sync_max_bytes,
             },
         );
+        let labels = Labels::new(
+            db.clone(),
+            cache.clone(),
+            catalog.clone(),
+            settings.label_settings(),
+        )?;
         let orders = Orders::new(db.clone(), catalog.clone(), settings.order_settings());
         if settings.payments.stripe_secret_key.is_empty() {
             tracing::info!("card payments are off: no Stripe key configured");
@@ -198,6 +209,7 @@ impl App {
             agents,
             orders,
             payments,
+            labels,
             auth,
             health: Health {
                 db,
@@ -214,6 +226,7 @@ impl App {
             router,
             state,
             expiry_interval: Duration::from_millis(settings.orders.expiry_interval_ms),
+            scan_flush_interval: Duration::from_millis(settings.labels.flush_interval_ms),
         })
     }
 
@@ -227,6 +240,8 @@ impl App {
             self.state.orders.clone(),
             self.expiry_interval,
         ));
+        let labels = self.state.labels.clone();
+        let flusher = tokio::spawn(scan_flusher(labels.clone(), self.scan_flush_interval));
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -234,6 +249,11 @@ impl App {
             .with_graceful_shutdown(shutdown)
             .await;
         worker.abort();
+        flusher.abort();
+        // The scans of the last moments are not lost with the process.
+        if let Err(e) = labels.flush_scans().await {
+            tracing::warn!(error = %e, "last scans not written");
+        }
         served
     }
 }
@@ -253,6 +273,18 @@ async fn expiry_worker(orders: Orders, every: Duration) {
     }
 }
 
+/// Writes the label scans this replica buffered and applies the clone rule to them.
+async fn scan_flusher(labels: Labels, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = labels.flush_scans().await {
+            tracing::warn!(error = %e, "scan flush failed; will retry");
+        }
+    }
+}
+
 /// The router: documented API routes, the OpenAPI document and docs page, and the middleware
 /// every request passes (request id, trace, panic guard, body limit, timeout, metrics).
 pub fn router(state: AppState, settings: &Settings) -> Router {
@@ -263,6 +295,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
     let timeout = Duration::from_millis(settings.http.request_timeout_ms);
     api.merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .route("/media/{*key}", axum::routing::get(routes::photos::file))
+        .merge(routes::label_links())
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.metrics.clone(), telemetry::track))

@@ -91,6 +91,7 @@ pub struct Settings {
     pub agents: AgentSettings,
     pub orders: OrdersConfig,
     pub payments: PaymentsConfig,
+    pub labels: LabelsConfig,
     pub http: HttpSettings,
     pub log: LogSettings,
     pub demo: DemoSettings,
@@ -200,6 +201,25 @@ pub struct PaymentsConfig {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct LabelsConfig {
+    /// The brand's public address; empty: `http://<listen>`.
+    pub base_url: String,
+    pub brand_name: String,
+    /// Empty: `<data_dir>/label-keys.json`.
+    pub keyring: String,
+    pub create_keyring: bool,
+    pub max_batch: u32,
+    pub verify_per_minute: u64,
+    pub reports_per_hour: u64,
+    pub flush_interval_ms: u64,
+    pub clone_max_devices: u64,
+    pub clone_max_places: u64,
+    pub clone_max_devices_after_sale: u64,
+    pub clone_window_days: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HttpSettings {
     pub request_timeout_ms: u64,
     pub body_limit_bytes: usize,
@@ -261,6 +281,39 @@ impl Settings {
             secret_key: p.stripe_secret_key.expose().to_owned(),
             webhook_secret: p.stripe_webhook_secret.expose().to_owned(),
             api_base: p.stripe_api_base.clone(),
+        }
+    }
+
+    /// The labels' settings, as the labels crate takes them.
+    pub fn label_settings(&self) -> souk_labels::LabelSettings {
+        let l = &self.labels;
+        let base_url = match l.base_url.trim() {
+            "" => {
+                let mut listen = self.listen;
+                if listen.ip().is_unspecified() {
+                    listen.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+                }
+                format!("http://{listen}")
+            }
+            url => url.trim_end_matches('/').to_owned(),
+        };
+        souk_labels::LabelSettings {
+            base_url,
+            brand_name: l.brand_name.clone(),
+            keyring: match l.keyring.trim() {
+                "" => self.data_dir.join("label-keys.json"),
+                path => PathBuf::from(path),
+            },
+            create_keyring: l.create_keyring,
+            max_batch: l.max_batch,
+            verify_per_minute: l.verify_per_minute,
+            reports_per_hour: l.reports_per_hour,
+            clones: souk_labels::CloneRule {
+                max_devices: l.clone_max_devices,
+                max_places: l.clone_max_places,
+                max_devices_after_sale: l.clone_max_devices_after_sale,
+                window: Duration::from_secs(l.clone_window_days.saturating_mul(86_400)),
+            },
         }
     }
 
@@ -373,6 +426,33 @@ impl Settings {
         }
         if let Err(message) = o.shipping.validate() {
             return invalid("orders.shipping", &message);
+        }
+        let l = &self.labels;
+        let base = l.base_url.trim();
+        if !(base.is_empty() || base.starts_with("https://") || base.starts_with("http://")) {
+            return invalid("labels.base_url", "must start with https:// (or http://)");
+        }
+        if !(1..=100_000).contains(&l.max_batch) {
+            return invalid("labels.max_batch", "must be between 1 and 100000");
+        }
+        if l.brand_name.trim().is_empty() || l.brand_name.chars().count() > 40 {
+            return invalid("labels.brand_name", "1 to 40 characters");
+        }
+        if l.flush_interval_ms < 10 {
+            return invalid("labels.flush_interval_ms", "must be at least 10");
+        }
+        if l.verify_per_minute == 0 || l.reports_per_hour == 0 {
+            return invalid("labels.verify_per_minute", "limits must be above 0");
+        }
+        if l.clone_max_devices == 0
+            || l.clone_max_places == 0
+            || l.clone_max_devices_after_sale == 0
+            || l.clone_window_days == 0
+        {
+            return invalid(
+                "labels.clone_max_devices",
+                "clone thresholds and window must be above 0",
+            );
         }
         let redis = self.cache.redis_url.expose().trim();
         let redis_scheme = redis.starts_with("redis://") || redis.starts_with("rediss://");

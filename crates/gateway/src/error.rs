@@ -12,6 +12,7 @@ use serde::Serialize;
 use souk_agents::AgentsError;
 use souk_auth::AuthError;
 use souk_catalog::CatalogError;
+use souk_labels::LabelsError;
 use souk_media::MediaError;
 use souk_orders::OrdersError;
 use souk_payments::PaymentsError;
@@ -362,6 +363,60 @@ impl From<PaymentsError> for ApiError {
             PaymentsError::Catalog(e) => e.into(),
             PaymentsError::Db(db) => from_db(&db),
             PaymentsError::Ledger(_) | PaymentsError::Corrupt(_) => ApiError::internal(&err),
+        }
+    }
+}
+
+impl From<LabelsError> for ApiError {
+    fn from(err: LabelsError) -> Self {
+        match err {
+            LabelsError::Invalid { field, message } => ApiError::validation(field, message),
+            LabelsError::Forbidden(why) => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed").detail(why)
+            }
+            LabelsError::NotFound(what) => ApiError::not_found(what),
+            LabelsError::CertificationNotCurrent(_) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "certification_not_current",
+                "The certification cannot issue labels",
+            )
+            .detail(err.to_string()),
+            LabelsError::AlreadyRevoked => ApiError::new(
+                StatusCode::CONFLICT,
+                "already_revoked",
+                "The label is already revoked",
+            )
+            .detail(err.to_string()),
+            LabelsError::LabelUnavailable { .. } => ApiError::new(
+                StatusCode::CONFLICT,
+                "label_unavailable",
+                "A label cannot go with this parcel",
+            )
+            .detail(err.to_string()),
+            LabelsError::Link(souk_labels::link::LinkError::NotALabel) => {
+                ApiError::not_found("label").detail(err.to_string())
+            }
+            LabelsError::Link(_) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_label_link",
+                "Not a label link (GS1 Digital Link syntax)",
+            )
+            .detail(err.to_string()),
+            LabelsError::RateLimited { retry_after } => {
+                let mut e = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    "Too many requests",
+                )
+                .detail(format!("try again in {} s", retry_after.as_secs().max(1)));
+                e.retry_after = Some(retry_after);
+                e
+            }
+            LabelsError::Catalog(e) => e.into(),
+            LabelsError::Db(db) => from_db(&db),
+            LabelsError::Keys(_) | LabelsError::Print(_) | LabelsError::Corrupt(_) => {
+                ApiError::internal(&err)
+            }
         }
     }
 }

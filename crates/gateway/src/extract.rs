@@ -239,3 +239,36 @@ impl FromRequestParts<AppState> for ClientAddr {
         Ok(ClientAddr(peer.unwrap_or_else(|| "unknown".into())))
     }
 }
+
+/// Who is scanning a label, as far as a scan may know: their account if signed in, the app's
+/// install id (`X-Souk-Device`), the browser and the address. The handler says the channel, and
+/// the coarse place if the scanner gave one.
+pub struct LabelScanner(pub souk_labels::Scanner);
+
+impl FromRequestParts<AppState> for LabelScanner {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let MaybeAuthenticated(principal) =
+            MaybeAuthenticated::from_request_parts(parts, state).await?;
+        let ClientAddr(client_addr) = ClientAddr::from_request_parts(parts, state).await?;
+        let header = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        Ok(LabelScanner(souk_labels::Scanner {
+            principal,
+            device_hint: header("x-souk-device"),
+            user_agent: header("user-agent").unwrap_or_default(),
+            client_addr,
+            place_hint: None,
+            channel: souk_labels::Channel::Api,
+        }))
+    }
+}

@@ -66,6 +66,31 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         commission_bps: u32,
     },
+    /// Brand labels: check one offline, or rotate the signing key.
+    Label {
+        #[command(subcommand)]
+        action: LabelAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum LabelAction {
+    /// Checks a label with no network: its link (the QR code's URL, or its path and query)
+    /// against the public keys. Exits with 1 unless it is authentic.
+    Verify {
+        /// The label's link.
+        link: String,
+        /// The published keys (a saved /.well-known/souk-label-keys.json); default: this
+        /// server's own keyring.
+        #[arg(long, value_name = "FILE")]
+        keys: Option<PathBuf>,
+        /// A saved /.well-known/souk-label-revocations.json, to also catch revoked labels.
+        #[arg(long, value_name = "FILE")]
+        revocations: Option<PathBuf>,
+    },
+    /// Makes a new active signing key; the old one is retired and still verifies its labels.
+    /// Restart the gateways to sign with the new key.
+    RotateKey,
 }
 
 #[derive(Subcommand)]
@@ -142,6 +167,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             name,
             commission_bps,
         } => create_account(&settings, email, role.into(), name, commission_bps).await,
+        Command::Label { action } => label(&settings, action),
     }
 }
 
@@ -179,6 +205,69 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+fn label(settings: &Settings, action: LabelAction) -> anyhow::Result<()> {
+    use souk_labels::{Keyring, KeysDocument, OfflineVerdict, RevocationList, offline};
+    let labels = settings.label_settings();
+    match action {
+        LabelAction::RotateKey => {
+            let kid = Keyring::rotate(&labels.keyring)?;
+            println!(
+                "new signing key {kid} in {}; restart the gateways to sign with it",
+                labels.keyring.display()
+            );
+            Ok(())
+        }
+        LabelAction::Verify {
+            link,
+            keys,
+            revocations,
+        } => {
+            let read = |path: &PathBuf| {
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+            };
+            let keys: KeysDocument = match &keys {
+                Some(path) => serde_json::from_slice(&read(path)?)
+                    .with_context(|| format!("{} is not a keys document", path.display()))?,
+                None => Keyring::open(&labels.keyring, false)?.document(&labels.base_url),
+            };
+            let revocations: Option<RevocationList> = match &revocations {
+                Some(path) => Some(
+                    serde_json::from_slice(&read(path)?)
+                        .with_context(|| format!("{} is not a revocation list", path.display()))?,
+                ),
+                None => None,
+            };
+            match offline::verify(&link, &keys, revocations.as_ref())? {
+                OfflineVerdict::Authentic { signed, key_status } => {
+                    println!(
+                        "AUTHENTIC: label {} of product {}, certification {}, issued {}, signed by key {} ({})",
+                        signed.serial,
+                        signed.product.path(),
+                        signed.certification,
+                        signed.issued_on,
+                        signed.key_id,
+                        match key_status {
+                            souk_labels::KeyStatus::Active => "active",
+                            souk_labels::KeyStatus::Retired => "retired",
+                        }
+                    );
+                    if revocations.is_none() {
+                        println!("(not checked against a revocation list: pass --revocations)");
+                    }
+                    Ok(())
+                }
+                OfflineVerdict::Revoked { signed, revoked_at } => {
+                    bail!(
+                        "REVOKED: label {} was revoked at {revoked_at}",
+                        signed.serial
+                    )
+                }
+                OfflineVerdict::NotAuthentic(why) => bail!("NOT AUTHENTIC: {}", why.as_str()),
+            }
+        }
+    }
 }
 
 async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<()> {

@@ -21,6 +21,7 @@ use crate::error::{FieldProblem, Problem};
         (name = "operations", description = "Health and metrics"),
         (name = "orders", description = "Checkout, orders, fulfilments per artisan"),
         (name = "payments", description = "Statements and payout batches"),
+        (name = "labels", description = "Certifications, brand labels, verification, revocation"),
     ),
     components(schemas(Problem, FieldProblem)),
     modifiers(&BearerAuth),

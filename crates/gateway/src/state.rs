@@ -9,6 +9,7 @@ use souk_cache::Cache;
 use souk_catalog::Catalog;
 use souk_db::DatabaseConnection;
 use souk_kernel::Lang;
+use souk_labels::Labels;
 use souk_orders::Orders;
 use souk_payments::Payments;
 
@@ -35,6 +36,7 @@ pub struct Services {
     pub agents: Agents,
     pub orders: Orders,
     pub payments: Payments,
+    pub labels: Labels,
     pub auth: AuthService,
     pub health: Health,
     pub metrics: Arc<Metrics>,

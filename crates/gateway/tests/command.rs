@@ -122,3 +122,103 @@ async fn on_postgres_the_server_waits_for_souk_migrate() {
     );
     assert!(String::from_utf8_lossy(&seeded.stdout).contains("added 320 product(s)"));
 }
+
+#[test]
+fn souk_label_verify_checks_a_label_offline_with_the_published_keys() {
+    use souk_labels::{
+        Keyring, RevocationList,
+        link::{LabelLink, ProductKey, Signed, SignedPart},
+        offline::Revoked,
+    };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let keyring_path = dir.path().join("label-keys.json");
+    let keys = Keyring::open(&keyring_path, true).unwrap_or_else(|e| panic!("{e}"));
+    let signed = Signed {
+        product: ProductKey::Gtin("6111234567895".parse().unwrap_or_else(|e| panic!("{e}"))),
+        serial: "K7Q2M9XP3D".into(),
+        certification: "C7K2M9XP".into(),
+        issued_on: chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap_or_default(),
+        key_id: keys.active_kid().to_owned(),
+    };
+    let link = |signature: String| {
+        LabelLink {
+            product: signed.product.clone(),
+            serial: signed.serial.clone(),
+            signed: Some(SignedPart {
+                certification: signed.certification.clone(),
+                issued_on: signed.issued_on,
+                key_id: signed.key_id.clone(),
+                signature,
+            }),
+        }
+        .to_url("https://label.example.ma")
+    };
+    let signature = keys.sign(&signed.message());
+    let genuine = link(signature.clone());
+    let mut changed: Vec<char> = signature.chars().collect();
+    changed[40] = if changed[40] == 'A' { 'B' } else { 'A' };
+    let forged = link(changed.into_iter().collect());
+    let published = dir.path().join("souk-label-keys.json");
+    let document = serde_json::to_vec(&keys.document("https://label.example.ma"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&published, document).unwrap_or_else(|e| panic!("{e}"));
+    let verify = |args: &[&str]| {
+        souk(dir.path())
+            .env("SOUK_LABELS__KEYRING", &keyring_path)
+            .args(["label", "verify"])
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let keys_arg = published.to_string_lossy().into_owned();
+
+    let ok = verify(&[&genuine, "--keys", &keys_arg]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).starts_with("AUTHENTIC: label K7Q2M9XP3D"));
+    // Without --keys: this server's own keyring.
+    assert!(verify(&[&genuine]).status.success());
+    let bad = verify(&[&forged, "--keys", &keys_arg]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("NOT AUTHENTIC: bad_signature"));
+    let garbage = verify(&["https://label.example.ma/01/123/21/X", "--keys", &keys_arg]);
+    assert!(String::from_utf8_lossy(&garbage.stderr).contains("NOT AUTHENTIC: malformed"));
+
+    // A signed revocation list catches a revoked label offline; an unsigned one is refused.
+    let revoked = vec![Revoked {
+        serial: signed.serial.clone(),
+        revoked_at: "2026-12-02T10:00:00Z".into(),
+    }];
+    let (issuer, at, kid) = (
+        "https://label.example.ma",
+        "2026-12-02T10:05:00Z",
+        keys.active_kid(),
+    );
+    let list = RevocationList {
+        issuer: issuer.into(),
+        issued_at: at.into(),
+        kid: kid.into(),
+        signature: keys.sign(&RevocationList::message(issuer, at, kid, &revoked)),
+        revoked,
+    };
+    let list_path = dir.path().join("souk-label-revocations.json");
+    std::fs::write(&list_path, serde_json::to_vec(&list).unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let list_arg = list_path.to_string_lossy().into_owned();
+    let out = verify(&[&genuine, "--keys", &keys_arg, "--revocations", &list_arg]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("REVOKED: label K7Q2M9XP3D"));
+    let mut doctored = list.clone();
+    doctored.revoked.clear();
+    std::fs::write(
+        &list_path,
+        serde_json::to_vec(&doctored).unwrap_or_default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = verify(&[&genuine, "--keys", &keys_arg, "--revocations", &list_arg]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not signed by a published key"));
+}

@@ -96,6 +96,18 @@ typed_id!(
     /// The part of an order one artisan ships.
     FulfilmentId
 );
+typed_id!(
+    /// A certification of a product or of an artisan's product line.
+    CertificationId
+);
+typed_id!(
+    /// Labels issued together.
+    LabelBatchId
+);
+typed_id!(
+    /// One brand label (its public name is its serial).
+    LabelId
+);
 
 #[cfg(test)]
 mod tests {

@@ -4,13 +4,18 @@
 //! and the gateway parse input once, at the edge, and pass typed values around afterwards.
 
 pub mod cursor;
+pub mod gtin;
 pub mod ids;
 pub mod lang;
 pub mod money;
 pub mod text;
 
 pub use cursor::{Cursor, CursorError, Page};
-pub use ids::{AccountId, ArtisanId, CraftId, FulfilmentId, OrderId, ProductId};
+pub use gtin::{Gtin, GtinError};
+pub use ids::{
+    AccountId, ArtisanId, CertificationId, CraftId, FulfilmentId, LabelBatchId, LabelId, OrderId,
+    ProductId,
+};
 pub use lang::{Direction, Lang, negotiate_accept_language};
 pub use money::{Currency, Money, MoneyError};
 pub use text::{Localized, LocalizedText, TextError};

@@ -15,7 +15,7 @@ use souk_db::{DatabaseTransaction, begin_write};
 use souk_kernel::{AccountId, ArtisanId};
 use uuid::Uuid;
 
-use self::model::{ArtisanRecord, ClaimCode, Consent, OnboardInput, Payout};
+use self::model::{ArtisanRecord, ClaimCode, Consent, LabelDisclosure, OnboardInput, Payout};
 use crate::{
     Catalog, CatalogError, Product, Stale,
     model::AgentGrants,
@@ -254,6 +254,30 @@ impl Catalog {
         }
         store::agency::set_grants(&tx, artisan, grants).await?;
         self.commit_artisan_change(tx, principal, "artisan.grants_changed", before)
+            .await
+    }
+
+    /// Sets what a label's page shows of the artisan. A matter of their consent: the artisan
+    /// themself, an admin, or their agent while the artisan has no account (and their consent is
+    /// on record), as for listing.
+    pub async fn set_label_disclosure(
+        &self,
+        principal: &Principal,
+        artisan: ArtisanId,
+        disclosure: LabelDisclosure,
+    ) -> Result<ArtisanRecord, CatalogError> {
+        let tx = begin_write(self.db()).await?;
+        let before = self.record_in(&tx, artisan).await?;
+        let agent_for_unclaimed = principal.role == Role::Agent && before.access.account.is_none();
+        let own = before.access.account == Some(principal.account_id);
+        if !(own || principal.is_admin() || agent_for_unclaimed) {
+            return Err(CatalogError::Forbidden(
+                "only the artisan (or their agent before they take over their account) sets this",
+            ));
+        }
+        rights::act_for(principal, &before.access, Scope::Products)?;
+        store::agency::set_label_disclosure(&tx, artisan, disclosure).await?;
+        self.commit_artisan_change(tx, principal, "artisan.label_disclosure_changed", before)
             .await
     }
 

@@ -94,6 +94,38 @@ pub struct OnboardInput {
     pub agent: Option<AccountId>,
 }
 
+/// What the page a label's QR code opens may show of the artisan who made the item.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LabelDisclosure {
+    /// Their name, commune and cooperative (what the catalog shows too).
+    #[default]
+    Workshop,
+    /// Their name only.
+    Name,
+    /// Neither: "an artisan of the region".
+    Anonymous,
+}
+
+impl LabelDisclosure {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LabelDisclosure::Workshop => "workshop",
+            LabelDisclosure::Name => "name",
+            LabelDisclosure::Anonymous => "anonymous",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "workshop" => Some(LabelDisclosure::Workshop),
+            "name" => Some(LabelDisclosure::Name),
+            "anonymous" => Some(LabelDisclosure::Anonymous),
+            _ => None,
+        }
+    }
+}
+
 /// An artisan's whole record, for them, their agent and admins.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ArtisanRecord {

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::{from_json, to_json};
 use crate::{
     CatalogError,
-    agency::model::{ArtisanRecord, Consent, Payout},
+    agency::model::{ArtisanRecord, Consent, LabelDisclosure, Payout},
     model::{AgentGrants, Craft},
 };
 
@@ -174,6 +174,22 @@ pub(crate) async fn set_grants(
         artisan,
         artisans::ActiveModel {
             agent_grants: Set(Some(to_json(&grants))),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+pub(crate) async fn set_label_disclosure(
+    conn: &impl ConnectionTrait,
+    artisan: ArtisanId,
+    disclosure: LabelDisclosure,
+) -> Result<(), DbErr> {
+    update(
+        conn,
+        artisan,
+        artisans::ActiveModel {
+            label_disclosure: Set(disclosure.as_str().to_owned()),
             ..Default::default()
         },
     )

@@ -73,6 +73,13 @@ pub(crate) async fn get(
         commune: row.commune,
         cooperative: row.cooperative,
         crafts,
+        label_disclosure: crate::agency::model::LabelDisclosure::parse(&row.label_disclosure)
+            .ok_or_else(|| {
+                CatalogError::Corrupt(format!(
+                    "artisans.label_disclosure: {}",
+                    row.label_disclosure
+                ))
+            })?,
         created_at: row.created_at,
     }))
 }
@@ -145,6 +152,9 @@ pub(crate) async fn insert(
         agent_grants: Set(None),
         claim_code_hash: Set(None),
         claim_code_expires_at: Set(None),
+        label_disclosure: Set(crate::agency::model::LabelDisclosure::default()
+            .as_str()
+            .to_owned()),
     })
     .exec_without_returning(conn)
     .await?;

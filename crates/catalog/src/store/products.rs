@@ -73,6 +73,14 @@ pub(crate) async fn get(
             .ok_or_else(|| CatalogError::Corrupt(format!("products.status: {}", row.status)))?,
         photos: from_json("products.photos", &row.photos)?,
         certified_until: row.certified_until,
+        gtin: row
+            .gtin
+            .as_deref()
+            .map(|g| {
+                g.parse()
+                    .map_err(|e| CatalogError::Corrupt(format!("products.gtin {g}: {e}")))
+            })
+            .transpose()?,
         version: row.version,
         created_at: row.created_at,
         updated_at: row.updated_at,
@@ -110,6 +118,7 @@ fn active_model(product: &Product, craft: souk_kernel::CraftId) -> products::Act
         status: Set(product.status.as_str().to_owned()),
         photos: Set(to_json(&product.photos)),
         certified_until: Set(product.certified_until),
+        gtin: Set(product.gtin.as_ref().map(|g| g.as_str().to_owned())),
         version: Set(product.version),
         created_at: Set(product.created_at),
         updated_at: Set(product.updated_at),
@@ -158,6 +167,8 @@ pub(crate) async fn update_if_version(
     if !stock_changed {
         model.stock = souk_db::sea_orm::ActiveValue::NotSet;
     }
+    // Certifications set the badge's date, in their own transactions: an edit never writes it.
+    model.certified_until = souk_db::sea_orm::ActiveValue::NotSet;
     let result = products::Entity::update_many()
         .set(model)
         .filter(products::Column::Id.eq(product.id.into_uuid()))

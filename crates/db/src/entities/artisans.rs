@@ -33,6 +33,8 @@ pub struct Model {
     /// SHA-256 (hex) of the one-time claim code, while one is outstanding.
     pub claim_code_hash: Option<String>,
     pub claim_code_expires_at: Option<DateTimeUtc>,
+    /// What a label's page shows of them: `workshop`, `name` or `anonymous`.
+    pub label_disclosure: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

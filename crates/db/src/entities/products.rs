@@ -29,6 +29,8 @@ pub struct Model {
     #[sea_orm(column_type = "JsonBinary")]
     pub photos: Json,
     pub certified_until: Option<DateTimeUtc>,
+    /// The GS1 trade item number, as 14 digits, when the product has one.
+    pub gtin: Option<String>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -4,13 +4,18 @@ pub mod admin;
 pub mod agency;
 pub mod artisans;
 pub mod auth;
+pub mod certifications;
 pub mod crafts;
 pub mod fulfilments;
 pub mod health;
+pub mod label_page;
+mod label_text;
+pub mod labels;
 pub mod orders;
 pub mod payouts;
 pub mod photos;
 pub mod products;
+pub mod resolver;
 pub mod sync;
 
 use std::future::Future;
@@ -80,6 +85,42 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(payouts::receipt))
         .routes(routes!(payouts::pay))
         .routes(routes!(payouts::stripe_webhook))
+        .routes(routes!(certifications::certify))
+        .routes(routes!(certifications::get_certification))
+        .routes(routes!(certifications::issue_labels))
+        .routes(routes!(labels::get_batch))
+        .routes(routes!(labels::batch_labels))
+        .routes(routes!(labels::sheet))
+        .routes(routes!(labels::qr_png))
+        .routes(routes!(labels::qr_svg))
+        .routes(routes!(labels::verify))
+        .routes(routes!(labels::revoke))
+        .routes(routes!(labels::attach))
+        .routes(routes!(labels::send_with))
+        .routes(routes!(labels::report))
+        .routes(routes!(labels::reports))
+        .routes(routes!(labels::keys))
+        .routes(routes!(labels::revocations))
+        .routes(routes!(labels::set_disclosure))
+}
+
+/// What a label's QR code opens: the GS1 resolver and the verification pages (HTML, not in the
+/// OpenAPI document).
+pub fn label_links() -> axum::Router<AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route(
+            "/01/{*rest}",
+            get(resolver::resolve).options(resolver::options),
+        )
+        .route(
+            "/p/{*rest}",
+            get(resolver::resolve).options(resolver::options),
+        )
+        .route("/.well-known/gs1resolver", get(resolver::description))
+        .route("/verify", get(label_page::code_page))
+        .route("/verify/report", post(label_page::report))
+        .route("/verify/{*rest}", get(label_page::page))
 }
 
 /// Photo uploads: the only routes whose bodies may exceed the general body limit.

@@ -171,6 +171,8 @@ pub struct ProductDto {
     pub photos: Vec<String>,
     pub certified: bool,
     pub certified_until: Option<DateTime<Utc>>,
+    /// GS1 GTIN, as 14 digits.
+    pub gtin: Option<String>,
     /// Send it back (as `version` or `If-Match`) to update without overwriting a newer change.
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -236,6 +238,7 @@ pub(crate) fn product_dto(
         photos: p.photos.clone(),
         certified: p.is_certified(now),
         certified_until: p.certified_until,
+        gtin: p.gtin.as_ref().map(|g| g.as_str().to_owned()),
         version: p.version,
         created_at: p.created_at,
         updated_at: p.updated_at,
@@ -386,6 +389,8 @@ pub struct CreateProductRequest {
     pub status: Option<StatusDto>,
     #[serde(default)]
     pub photos: Vec<String>,
+    /// GS1 GTIN (8, 12, 13 or 14 digits), if the product has one: its labels then carry it.
+    pub gtin: Option<String>,
 }
 
 impl CreateProductRequest {
@@ -408,6 +413,7 @@ impl CreateProductRequest {
             lead_time_days: body.lead_time_days,
             status: body.status.map(Into::into),
             photos: body.photos,
+            gtin: body.gtin,
         }
     }
 }
@@ -474,6 +480,10 @@ pub struct UpdateProductRequest {
     pub lead_time_days: Option<Option<i64>>,
     pub status: Option<StatusDto>,
     pub photos: Option<Vec<String>>,
+    /// null clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub gtin: Option<Option<String>>,
 }
 
 impl UpdateProductRequest {
@@ -496,6 +506,7 @@ impl UpdateProductRequest {
             lead_time_days: body.lead_time_days,
             status: body.status.map(Into::into),
             photos: body.photos,
+            gtin: body.gtin,
         }
     }
 }

@@ -1,0 +1,745 @@
+//! Brand labels: printing them (batches, QR codes, the PDF sheet), verifying one (JSON), what
+//! goes with a parcel, revocation, fake reports, and the public keys and revocation list for
+//! offline verifiers.
+
+use axum::{
+    Json,
+    extract::State,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use souk_catalog::agency::model::LabelDisclosure;
+use souk_kernel::{
+    ArtisanId, CertificationId, FulfilmentId, LabelBatchId, Lang, Localized, ProductId,
+};
+use souk_labels::{
+    KeyStatus, KeysDocument, LabelState, QrFormat, RevocationList, Serial, Target, Verdict,
+    Verification, link::LabelLink,
+};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::{
+    dto::List,
+    error::{ApiError, Problem},
+    extract::{ApiJson, ApiPath, ApiQuery, Authenticated, LabelScanner, Language},
+    routes::{certifications::BatchDto, certifications::batch_dto, detached},
+    state::AppState,
+};
+
+/// A batch of labels.
+#[utoipa::path(
+    get,
+    path = "/v1/label-batches/{id}",
+    tag = "labels",
+    params(("id" = LabelBatchId, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = BatchDto),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_batch(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    ApiPath(id): ApiPath<LabelBatchId>,
+) -> Result<Json<BatchDto>, ApiError> {
+    Ok(Json(batch_dto(&state.labels.batch(&principal, id).await?)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct BatchLabelsParams {
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// 1 to 1000, default 100.
+    pub limit: Option<u64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchLabelDto {
+    pub serial: String,
+    /// Printed beside the QR code.
+    pub short_code: String,
+    /// What the QR code holds.
+    pub url: String,
+    /// `issued`, `attached` or `revoked`.
+    pub status: String,
+    pub qr_png: String,
+    pub qr_svg: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchLabelsPage {
+    pub items: Vec<BatchLabelDto>,
+    pub next_cursor: Option<String>,
+}
+
+/// A batch's labels, in serial order.
+#[utoipa::path(
+    get,
+    path = "/v1/label-batches/{id}/labels",
+    tag = "labels",
+    params(("id" = LabelBatchId, Path), BatchLabelsParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = BatchLabelsPage),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn batch_labels(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    ApiPath(id): ApiPath<LabelBatchId>,
+    ApiQuery(params): ApiQuery<BatchLabelsParams>,
+) -> Result<Json<BatchLabelsPage>, ApiError> {
+    let limit = params.limit.unwrap_or(100);
+    if !(1..=1_000).contains(&limit) {
+        return Err(ApiError::validation("limit", "between 1 and 1000"));
+    }
+    let after = match params.cursor.as_deref() {
+        Some(c) => Some(Serial::parse(c).ok_or_else(|| {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_cursor", "Invalid cursor")
+        })?),
+        None => None,
+    };
+    let labels = state
+        .labels
+        .batch_labels(&principal, id, after.as_ref(), limit + 1)
+        .await?;
+    let more = labels.len() as u64 > limit;
+    let items: Vec<BatchLabelDto> = labels
+        .into_iter()
+        .take(limit as usize)
+        .map(|l| BatchLabelDto {
+            short_code: l.serial.short_code(),
+            qr_png: format!("/v1/labels/{}/qr.png", l.serial),
+            qr_svg: format!("/v1/labels/{}/qr.svg", l.serial),
+            serial: l.serial.to_string(),
+            url: l.url,
+            status: l.status,
+        })
+        .collect();
+    let next_cursor = if more {
+        items.last().map(|l| l.serial.clone())
+    } else {
+        None
+    };
+    Ok(Json(BatchLabelsPage { items, next_cursor }))
+}
+
+fn file(content_type: &'static str, name: Option<String>, bytes: Vec<u8>) -> Response {
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    // Printable labels are copies of real ones: never kept by shared caches.
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    if let Some(name) = name
+        && let Ok(value) = HeaderValue::from_str(&format!("inline; filename=\"{name}\""))
+    {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+/// The batch's printable sheet: A4, 3 × 8 stickers of 70 × 37 mm, each with its QR code (about
+/// 2 cm), short code and the brand's name.
+#[utoipa::path(
+    get,
+    path = "/v1/label-batches/{id}/sheet.pdf",
+    tag = "labels",
+    params(("id" = LabelBatchId, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, content_type = "application/pdf", body = Vec<u8>),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn sheet(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    ApiPath(id): ApiPath<LabelBatchId>,
+) -> Result<Response, ApiError> {
+    let pdf = state.labels.sheet(&principal, id).await?;
+    Ok(file(
+        "application/pdf",
+        Some(format!("labels-{id}.pdf")),
+        pdf,
+    ))
+}
+
+/// A label's QR code as a PNG.
+#[utoipa::path(
+    get,
+    path = "/v1/labels/{serial}/qr.png",
+    tag = "labels",
+    params(("serial" = String, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, content_type = "image/png", body = Vec<u8>),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn qr_png(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    ApiPath(serial): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let png = state.labels.qr(&principal, &serial, QrFormat::Png).await?;
+    Ok(file("image/png", None, png))
+}
+
+/// A label's QR code as an SVG.
+#[utoipa::path(
+    get,
+    path = "/v1/labels/{serial}/qr.svg",
+    tag = "labels",
+    params(("serial" = String, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, content_type = "image/svg+xml", body = String),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn qr_svg(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    ApiPath(serial): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let svg = state.labels.qr(&principal, &serial, QrFormat::Svg).await?;
+    Ok(file("image/svg+xml", None, svg))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct VerifyParams {
+    /// The link the QR code holds (its URL, or its path and query): checked whole. Without it,
+    /// the serial alone is checked, as for a short code typed by hand.
+    pub link: Option<String>,
+    /// A coarse place (geohash; 4 characters are kept).
+    pub place: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ItemDto {
+    pub product_id: ProductId,
+    pub title: Option<Localized>,
+    pub craft: String,
+    pub craft_name: Option<Localized>,
+    pub photo: Option<String>,
+}
+
+/// The maker, as far as they agreed to be shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MakerDto {
+    pub name: Option<Localized>,
+    pub commune: Option<String>,
+    pub cooperative: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LabelCertificationDto {
+    pub id: CertificationId,
+    pub code: String,
+    pub standard: String,
+    pub standard_version: String,
+    pub certifier: String,
+    pub inspected_on: NaiveDate,
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+    /// Within its validity today (labels issued under it stay valid after it ends).
+    pub current: bool,
+    /// Certifies the artisan's line in the craft.
+    pub line: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OwnershipDto {
+    /// Registered to its buyer since.
+    pub since: DateTime<Utc>,
+    /// The scanner is the owner.
+    pub yours: bool,
+    /// This scan registered them.
+    pub registered_now: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WarningDto {
+    /// `suspected_clone`.
+    pub code: String,
+    /// `many_devices`, `many_places` or `scanned_after_sale`.
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerificationDto {
+    pub serial: String,
+    pub short_code: Option<String>,
+    /// `authentic`, `not_authentic` or `revoked`.
+    pub verdict: String,
+    /// Why not authentic: `malformed`, `unsigned`, `unknown_key`, `bad_signature`,
+    /// `unknown_serial`, `mismatch`.
+    pub reason: Option<String>,
+    /// `valid`, `sold` or `revoked`.
+    pub status: Option<String>,
+    pub sold_on: Option<NaiveDate>,
+    pub revoked_on: Option<NaiveDate>,
+    pub revocation_reason: Option<String>,
+    pub warning: Option<WarningDto>,
+    pub ownership: Option<OwnershipDto>,
+    pub item: Option<ItemDto>,
+    pub maker: Option<MakerDto>,
+    pub certification: Option<LabelCertificationDto>,
+    pub issued_on: Option<NaiveDate>,
+    pub key_id: Option<String>,
+    /// `active` or `retired` (a retired key's labels stay valid).
+    pub key_status: Option<String>,
+    /// The page the QR code opens, in the reader's language.
+    pub page: Option<String>,
+}
+
+pub(crate) fn verification_dto(v: &Verification, lang: Lang, base: &str) -> VerificationDto {
+    let view = v.view.as_ref();
+    let (status, sold_on, revoked_on) = match v.state {
+        Some(LabelState::Valid) => (Some("valid"), None, None),
+        Some(LabelState::Sold { on }) => (Some("sold"), Some(on), None),
+        Some(LabelState::Revoked { on }) => (Some("revoked"), None, Some(on)),
+        None => (None, None, None),
+    };
+    VerificationDto {
+        serial: v.serial.clone(),
+        short_code: view.map(|v| v.serial.short_code()),
+        verdict: v.verdict.as_str().to_owned(),
+        reason: match v.verdict {
+            Verdict::NotAuthentic(why) => Some(why.as_str().to_owned()),
+            _ => None,
+        },
+        status: status.map(str::to_owned),
+        sold_on,
+        revoked_on,
+        revocation_reason: view.and_then(|v| v.revoked_reason.clone()),
+        warning: v.suspect.as_ref().map(|reason| WarningDto {
+            code: "suspected_clone".into(),
+            reason: reason.clone(),
+        }),
+        ownership: v.ownership.map(|o| OwnershipDto {
+            since: o.since,
+            yours: o.yours,
+            registered_now: o.registered_now,
+        }),
+        item: view.map(|v| ItemDto {
+            product_id: v.item.id,
+            title: v.item.title.localize(lang, v.item.default_lang),
+            craft: v.item.craft.clone(),
+            craft_name: v.item.craft_name.localize(lang, Lang::Fr),
+            photo: v.item.photo.clone(),
+        }),
+        maker: v.maker.as_ref().map(|m| MakerDto {
+            name: m
+                .name
+                .as_ref()
+                .and_then(|n| n.localize(lang, m.default_lang)),
+            commune: m.commune.clone(),
+            cooperative: m.cooperative.clone(),
+        }),
+        certification: view.map(|v| {
+            let c = &v.certification;
+            let today = Utc::now().date_naive();
+            LabelCertificationDto {
+                id: c.id,
+                code: c.code.clone(),
+                standard: c.standard.clone(),
+                standard_version: c.standard_version.clone(),
+                certifier: c.certifier_name.clone(),
+                inspected_on: c.inspected_on,
+                valid_from: c.valid_from,
+                valid_until: c.valid_until,
+                current: c.valid_from <= today && today <= c.valid_until,
+                line: c.line,
+            }
+        }),
+        issued_on: view.map(|v| v.issued_on),
+        key_id: view.map(|v| v.key_id.clone()),
+        key_status: v.key_status.map(|s| {
+            match s {
+                KeyStatus::Active => "active",
+                KeyStatus::Retired => "retired",
+            }
+            .to_owned()
+        }),
+        page: view.map(|v| {
+            format!(
+                "{base}/verify/{}?{}&lang={}",
+                v.item_path,
+                v.signed_query,
+                lang.code()
+            )
+        }),
+    }
+}
+
+/// Verifies a label: whether it is authentic, its item, maker and certification, whether it is
+/// sold, revoked or looks cloned. Every call is a scan (recorded without personal data); a buyer
+/// signed in whose parcel was delivered becomes its registered owner on their first scan.
+#[utoipa::path(
+    get,
+    path = "/v1/labels/{serial}",
+    tag = "labels",
+    params(("serial" = String, Path), VerifyParams),
+    responses(
+        (status = 200, body = VerificationDto),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_label_link"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn verify(
+    State(state): State<AppState>,
+    ApiPath(serial): ApiPath<String>,
+    ApiQuery(params): ApiQuery<VerifyParams>,
+    Language(lang): Language,
+    LabelScanner(mut scanner): LabelScanner,
+) -> Result<Response, ApiError> {
+    scanner.place_hint = params.place;
+    let target = match params.link.as_deref() {
+        Some(link) => {
+            let (link, _) = LabelLink::parse(link).map_err(souk_labels::LabelsError::from)?;
+            if Serial::parse(&link.serial) != Serial::parse(&serial) {
+                return Err(ApiError::validation(
+                    "link",
+                    "names another serial than the path",
+                ));
+            }
+            Target::Link(link)
+        }
+        None => Target::Code(serial),
+    };
+    let verification = state.labels.verify(target, &scanner).await?;
+    let base = &state.labels.settings().base_url;
+    let mut response = Json(verification_dto(&verification, lang, base)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(lang.code()),
+    );
+    headers.insert(header::VARY, HeaderValue::from_static("accept-language"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeRequest {
+    #[schema(example = "stolen from the workshop")]
+    pub reason: String,
+}
+
+/// Revokes a label (certifiers and operators): every replica reports it revoked at once, and the
+/// signed revocation list is made anew.
+#[utoipa::path(
+    post,
+    path = "/v1/labels/{serial}/revoke",
+    tag = "labels",
+    params(("serial" = String, Path)),
+    request_body = RevokeRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = VerificationDto),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "already_revoked"),
+    )
+)]
+pub async fn revoke(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    ApiPath(serial): ApiPath<String>,
+    Language(lang): Language,
+    ApiJson(body): ApiJson<RevokeRequest>,
+) -> Result<Json<VerificationDto>, ApiError> {
+    let labels = state.labels.clone();
+    let view =
+        detached(async move { labels.revoke(&principal, &serial, &body.reason).await }).await?;
+    let verification = Verification {
+        serial: view.serial.to_string(),
+        verdict: Verdict::Revoked,
+        state: view.revoked_at.map(|at| LabelState::Revoked {
+            on: at.date_naive(),
+        }),
+        suspect: view.suspect_reason.clone(),
+        key_status: None,
+        ownership: None,
+        maker: None,
+        view: Some(view),
+    };
+    Ok(Json(verification_dto(
+        &verification,
+        lang,
+        &state.labels.settings().base_url,
+    )))
+}
+
+/// Marks a label as stuck on its item (its maker, their agent, or an operator).
+#[utoipa::path(
+    post,
+    path = "/v1/labels/{serial}/attach",
+    tag = "labels",
+    params(("serial" = String, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 204),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn attach(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    ApiPath(serial): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    state.labels.attach(&principal, &serial).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendWithRequest {
+    /// The labels on the items of this parcel.
+    pub serials: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ParcelLabelsDto {
+    pub fulfilment_id: FulfilmentId,
+    pub serials: Vec<String>,
+}
+
+/// Says which labels go out with a parcel (its artisan, their agent, or an operator). Once the
+/// parcel is delivered they are sold, and the buyer's first scan registers them as the owner.
+#[utoipa::path(
+    post,
+    path = "/v1/fulfilments/{id}/labels",
+    tag = "labels",
+    params(("id" = FulfilmentId, Path)),
+    request_body = SendWithRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = ParcelLabelsDto),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "label_unavailable"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn send_with(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    ApiPath(id): ApiPath<FulfilmentId>,
+    ApiJson(body): ApiJson<SendWithRequest>,
+) -> Result<Json<ParcelLabelsDto>, ApiError> {
+    let labels = state.labels.clone();
+    let serials =
+        detached(async move { labels.send_with(&principal, id, &body.serials).await }).await?;
+    Ok(Json(ParcelLabelsDto {
+        fulfilment_id: id,
+        serials,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportRequest {
+    /// `suspected_fake`, `label_damaged`, `item_differs`, `seller_suspicious` or `other`.
+    pub reason: String,
+    pub details: Option<String>,
+    /// Only if the reporter wants to be reached.
+    pub contact: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportDto {
+    pub id: uuid::Uuid,
+    pub serial: String,
+    pub known_label: bool,
+    pub reason: String,
+    pub details: Option<String>,
+    pub contact: Option<String>,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+fn report_dto(r: &souk_labels::Report) -> ReportDto {
+    ReportDto {
+        id: r.id,
+        serial: r.serial.clone(),
+        known_label: r.known_label,
+        reason: r.reason.clone(),
+        details: r.details.clone(),
+        contact: r.contact.clone(),
+        status: r.status.clone(),
+        created_at: r.created_at,
+    }
+}
+
+/// Reports a label believed fake, for the certifier (anyone; rate limited).
+#[utoipa::path(
+    post,
+    path = "/v1/labels/{serial}/reports",
+    tag = "labels",
+    params(("serial" = String, Path)),
+    request_body = ReportRequest,
+    responses(
+        (status = 201, body = ReportDto),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn report(
+    State(state): State<AppState>,
+    ApiPath(serial): ApiPath<String>,
+    LabelScanner(scanner): LabelScanner,
+    ApiJson(body): ApiJson<ReportRequest>,
+) -> Result<Response, ApiError> {
+    let report = state
+        .labels
+        .report(
+            souk_labels::ReportInput {
+                serial,
+                reason: body.reason,
+                details: body.details,
+                contact: body.contact,
+            },
+            &scanner,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(report_dto(&report))).into_response())
+}
+
+/// The newest fake reports (certifiers and operators).
+#[utoipa::path(
+    get,
+    path = "/v1/label-reports",
+    tag = "labels",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = List<ReportDto>),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn reports(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+) -> Result<Json<List<ReportDto>>, ApiError> {
+    let reports = state.labels.reports(&principal, 200).await?;
+    Ok(Json(List {
+        items: reports.iter().map(report_dto).collect(),
+    }))
+}
+
+/// The public keys labels are signed with (active and retired), for offline verification.
+#[utoipa::path(
+    get,
+    path = "/.well-known/souk-label-keys.json",
+    tag = "labels",
+    responses((status = 200, content_type = "application/json", body = Object))
+)]
+pub async fn keys(State(state): State<AppState>) -> Response {
+    let doc: KeysDocument = state.labels.keys_document();
+    let mut response = Json(doc).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    response
+}
+
+/// Every revoked label, signed with the active key, for offline verifiers.
+#[utoipa::path(
+    get,
+    path = "/.well-known/souk-label-revocations.json",
+    tag = "labels",
+    responses((status = 200, content_type = "application/json", body = Object))
+)]
+pub async fn revocations(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let list: std::sync::Arc<RevocationList> = state.labels.revocation_list().await?;
+    let mut response = Json(list.as_ref().clone()).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=60"),
+    );
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    Ok(response)
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DisclosureDto {
+    /// Name, commune and cooperative.
+    Workshop,
+    Name,
+    Anonymous,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisclosureRequest {
+    pub label_disclosure: DisclosureDto,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DisclosureAnswer {
+    pub artisan_id: ArtisanId,
+    pub label_disclosure: DisclosureDto,
+}
+
+/// What a label's page shows of the artisan: their workshop (name, commune, cooperative), their
+/// name only, or nothing. The artisan sets it (or their agent, before they take over their
+/// account, or an operator).
+#[utoipa::path(
+    put,
+    path = "/v1/artisans/{id}/label-disclosure",
+    tag = "labels",
+    params(("id" = ArtisanId, Path)),
+    request_body = DisclosureRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = DisclosureAnswer),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn set_disclosure(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    ApiPath(id): ApiPath<ArtisanId>,
+    ApiJson(body): ApiJson<DisclosureRequest>,
+) -> Result<Json<DisclosureAnswer>, ApiError> {
+    let disclosure = match body.label_disclosure {
+        DisclosureDto::Workshop => LabelDisclosure::Workshop,
+        DisclosureDto::Name => LabelDisclosure::Name,
+        DisclosureDto::Anonymous => LabelDisclosure::Anonymous,
+    };
+    let record = state
+        .catalog
+        .set_label_disclosure(&principal, id, disclosure)
+        .await?;
+    Ok(Json(DisclosureAnswer {
+        artisan_id: id,
+        label_disclosure: match record.artisan.label_disclosure {
+            LabelDisclosure::Workshop => DisclosureDto::Workshop,
+            LabelDisclosure::Name => DisclosureDto::Name,
+            LabelDisclosure::Anonymous => DisclosureDto::Anonymous,
+        },
+    }))
+}

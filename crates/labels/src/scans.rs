@@ -1,0 +1,289 @@
+//! Scans and the clone rule. Every verification is a scan: when, a coarse place (the one the
+//! scanner gave, cut to about 20 km, or the client's network), a device fingerprint, the
+//! outcome. Place and device are hashed with the keyring's pepper: no address, no install id is
+//! kept.
+//!
+//! A scan costs the request nothing but a push onto this process's buffer. Every
+//! `labels.flush_interval_ms` the buffer is flushed: the distinct devices and places of each
+//! label are counted in the cache's sets (Redis, shared by every replica, or this process's),
+//! the scans are written to the database in batches, and labels past the rule's thresholds are
+//! marked suspect (and their cached views dropped everywhere).
+
+use std::{collections::HashMap, sync::Mutex};
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use souk_auth::Principal;
+use souk_db::{
+    entities::{label_scans, labels},
+    sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr},
+};
+use souk_kernel::LabelId;
+use uuid::Uuid;
+
+use crate::{Labels, LabelsError};
+
+/// Where a scan came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Channel {
+    /// The page a QR code opens.
+    Page,
+    /// The JSON API (an app).
+    Api,
+}
+
+impl Channel {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Channel::Page => "page",
+            Channel::Api => "api",
+        }
+    }
+}
+
+/// Who scans, as far as a scan may know.
+#[derive(Clone, Debug)]
+pub struct Scanner {
+    /// A signed-in scanner (a buyer's app).
+    pub principal: Option<Principal>,
+    /// An app's install id (`X-Souk-Device`), when it sends one.
+    pub device_hint: Option<String>,
+    pub user_agent: String,
+    /// The client's address (for the per-client limit and the coarse place).
+    pub client_addr: String,
+    /// A coarse place the scanner gave: a geohash, of which 4 characters (about 20 km) are kept.
+    pub place_hint: Option<String>,
+    pub channel: Channel,
+}
+
+/// One scan, waiting to be flushed.
+#[derive(Clone, Debug)]
+pub(crate) struct ScanRecord {
+    pub label: Option<LabelId>,
+    pub serial: String,
+    pub at: DateTime<Utc>,
+    pub place: String,
+    pub device: String,
+    pub outcome: &'static str,
+    pub channel: Channel,
+    /// The item was delivered and this scanner is not its owner.
+    pub after_sale: bool,
+    /// Already flagged: nothing more to count.
+    pub already_suspect: bool,
+}
+
+/// Scans buffered before a flush; past this, the oldest are dropped (and said so in the log).
+const MAX_PENDING: usize = 200_000;
+/// Scans per insert statement (8 columns a row).
+const INSERT_CHUNK: usize = 1_000;
+
+#[derive(Debug, Default)]
+pub(crate) struct ScanBook {
+    pending: Mutex<Vec<ScanRecord>>,
+}
+
+impl ScanBook {
+    pub(crate) fn push(&self, scan: ScanRecord) {
+        if let Ok(mut pending) = self.pending.lock() {
+            if pending.len() >= MAX_PENDING {
+                let dropped = pending.len() / 10;
+                pending.drain(..dropped);
+                tracing::warn!(dropped, "scan buffer full: oldest scans dropped");
+            }
+            pending.push(scan);
+        }
+    }
+
+    fn take(&self) -> Vec<ScanRecord> {
+        self.pending
+            .lock()
+            .map(|mut p| std::mem::take(&mut *p))
+            .unwrap_or_default()
+    }
+
+    fn put_back(&self, mut scans: Vec<ScanRecord>) {
+        if let Ok(mut pending) = self.pending.lock() {
+            scans.append(&mut pending);
+            scans.truncate(MAX_PENDING);
+            *pending = scans;
+        }
+    }
+}
+
+/// What a flush did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Flushed {
+    pub scans: usize,
+    /// Serials newly marked suspect.
+    pub flagged: Vec<String>,
+}
+
+impl Labels {
+    /// The hashed fingerprint of a scanner's device.
+    pub(crate) fn device_of(&self, scanner: &Scanner) -> String {
+        let source = match scanner.device_hint.as_deref().map(str::trim) {
+            Some(hint) if !hint.is_empty() => format!("app:{}", truncate(hint, 200)),
+            _ => format!(
+                "web:{}|{}",
+                scanner.client_addr,
+                truncate(&scanner.user_agent, 300)
+            ),
+        };
+        self.peppered("device", &source, 32)
+    }
+
+    /// The coarse place of a scan: a given geohash cut to 4 characters, or the client's
+    /// network (/16 for IPv4, /32 for IPv6), hashed.
+    pub(crate) fn place_of(&self, scanner: &Scanner) -> String {
+        const GEOHASH: &str = "0123456789bcdefghjkmnpqrstuvwxyz";
+        if let Some(hint) = scanner.place_hint.as_deref() {
+            let hint = hint.trim().to_ascii_lowercase();
+            if hint.len() >= 2 && hint.chars().all(|c| GEOHASH.contains(c)) {
+                return format!("g:{}", truncate(&hint, 4));
+            }
+        }
+        let network = match scanner.client_addr.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(ip)) => {
+                let [a, b, ..] = ip.octets();
+                format!("{a}.{b}")
+            }
+            Ok(std::net::IpAddr::V6(ip)) => {
+                let s = ip.segments();
+                format!("{:x}:{:x}", s[0], s[1])
+            }
+            Err(_) => "unknown".to_owned(),
+        };
+        format!("n:{}", self.peppered("place", &network, 12))
+    }
+
+    fn peppered(&self, purpose: &str, value: &str, len: usize) -> String {
+        let mut hash = Sha256::new();
+        hash.update(self.inner.keys.pepper());
+        hash.update(purpose.as_bytes());
+        hash.update([0]);
+        hash.update(value.as_bytes());
+        let mut hex = hex::encode(hash.finalize());
+        hex.truncate(len);
+        hex
+    }
+
+    pub(crate) fn record_scan(&self, scan: ScanRecord) {
+        self.inner.scans.push(scan);
+    }
+
+    /// Counts, stores and judges the scans buffered in this process. Every replica runs it on
+    /// its own buffer; the counts they share are in the cache's sets.
+    pub async fn flush_scans(&self) -> Result<Flushed, LabelsError> {
+        let scans = self.inner.scans.take();
+        if scans.is_empty() {
+            return Ok(Flushed::default());
+        }
+        let flagged = self.judge(&scans).await;
+        if let Err(e) = self.store_scans(&scans).await {
+            self.inner.scans.put_back(scans);
+            return Err(e);
+        }
+        let mut newly = Vec::new();
+        for (reason, ids) in group_by_reason(&flagged) {
+            let now = Utc::now();
+            labels::Entity::update_many()
+                .col_expr(labels::Column::Suspect, Expr::value(true))
+                .col_expr(labels::Column::SuspectReason, Expr::value(reason))
+                .col_expr(labels::Column::SuspectSince, Expr::value(now))
+                .col_expr(labels::Column::UpdatedAt, Expr::value(now))
+                .filter(labels::Column::Id.is_in(ids.iter().map(|(id, _)| *id)))
+                .filter(labels::Column::Suspect.eq(false))
+                .exec(self.db())
+                .await?;
+            for (_, serial) in ids {
+                tracing::info!(serial, reason, "label marked suspect");
+                self.forget_label(&serial).await;
+                newly.push(serial);
+            }
+        }
+        Ok(Flushed {
+            scans: scans.len(),
+            flagged: newly,
+        })
+    }
+
+    /// Labels these scans push past the clone rule: `(label, serial) -> reason`.
+    async fn judge(&self, scans: &[ScanRecord]) -> HashMap<(Uuid, String), &'static str> {
+        let rule = &self.inner.settings.clones;
+        let mut members = Vec::new();
+        let mut owners: Vec<(Uuid, String, &'static str, u64)> = Vec::new();
+        for scan in scans.iter().filter(|s| !s.already_suspect) {
+            let Some(label) = scan.label else { continue };
+            let id = label.into_uuid();
+            members.push((format!("lsd:{id}"), scan.device.clone()));
+            owners.push((id, scan.serial.clone(), "many_devices", rule.max_devices));
+            members.push((format!("lsp:{id}"), scan.place.clone()));
+            owners.push((id, scan.serial.clone(), "many_places", rule.max_places));
+            if scan.after_sale {
+                members.push((format!("lsa:{id}"), scan.device.clone()));
+                owners.push((
+                    id,
+                    scan.serial.clone(),
+                    "scanned_after_sale",
+                    rule.max_devices_after_sale,
+                ));
+            }
+        }
+        let mut flagged = HashMap::new();
+        if members.is_empty() {
+            return flagged;
+        }
+        match self.inner.cache.count_distinct(&members, rule.window).await {
+            Ok(sizes) => {
+                for ((id, serial, reason, max), size) in owners.into_iter().zip(sizes) {
+                    if size > max {
+                        flagged.entry((id, serial)).or_insert(reason);
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "scan counters unavailable: clone rule skipped for this flush")
+            }
+        }
+        flagged
+    }
+
+    async fn store_scans(&self, scans: &[ScanRecord]) -> Result<(), LabelsError> {
+        for chunk in scans.chunks(INSERT_CHUNK) {
+            let rows = chunk.iter().map(|s| label_scans::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                label_id: Set(s.label.map(LabelId::into_uuid)),
+                serial: Set(truncate(&s.serial, 20).to_owned()),
+                at: Set(s.at),
+                place: Set(s.place.clone()),
+                device: Set(s.device.clone()),
+                outcome: Set(s.outcome.to_owned()),
+                channel: Set(s.channel.as_str().to_owned()),
+            });
+            label_scans::Entity::insert_many(rows)
+                .exec_without_returning(self.db())
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+fn group_by_reason(
+    flagged: &HashMap<(Uuid, String), &'static str>,
+) -> HashMap<&'static str, Vec<(Uuid, String)>> {
+    let mut groups: HashMap<&'static str, Vec<(Uuid, String)>> = HashMap::new();
+    for ((id, serial), reason) in flagged {
+        groups
+            .entry(reason)
+            .or_default()
+            .push((*id, serial.clone()));
+    }
+    groups
+}
+
+fn truncate(s: &str, max_chars: usize) -> &str {
+    match s.char_indices().nth(max_chars) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}

@@ -1,0 +1,267 @@
+//! Verifying a label online: what anyone scanning its QR code (or typing its short code) learns.
+//!
+//! The stored label's signature was checked with its key when its view was loaded; a scanned
+//! link is then authentic only if it is exactly the link that was issued (product, serial,
+//! certification, date, key and signature). So the busy path does no cryptography, and a link
+//! changed by one character, or signed by anyone else, is not authentic.
+
+use chrono::{DateTime, Utc};
+use souk_cache::RateDecision;
+use souk_db::{
+    entities::labels,
+    sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr},
+};
+use std::time::Duration;
+
+use crate::{
+    KeyStatus, Labels, LabelsError,
+    link::LabelLink,
+    offline::NotAuthentic,
+    sale,
+    scans::{ScanRecord, Scanner},
+    serial::Serial,
+    view::{LabelState, LabelView, Maker},
+};
+
+/// What is being verified.
+#[derive(Clone, Debug)]
+pub enum Target {
+    /// A scanned link (the QR code's URL).
+    Link(LabelLink),
+    /// A short code typed by hand: checks the serial, not a signature.
+    Code(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Authentic,
+    /// Issued by us, then revoked by the certifier.
+    Revoked,
+    NotAuthentic(NotAuthentic),
+}
+
+impl Verdict {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Authentic => "authentic",
+            Verdict::Revoked => "revoked",
+            Verdict::NotAuthentic(_) => "not_authentic",
+        }
+    }
+}
+
+/// "Registered to its buyer since": never who.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ownership {
+    pub since: DateTime<Utc>,
+    /// The scanner is the owner.
+    pub yours: bool,
+    /// This very scan registered them.
+    pub registered_now: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Verification {
+    /// The serial as asked (canonical when it is one of ours).
+    pub serial: String,
+    pub verdict: Verdict,
+    /// The label's view when it is ours (also when the link scanned was tampered with: the
+    /// page then shows what the real label is for).
+    pub view: Option<LabelView>,
+    /// Its maker, as far as they agreed to be shown.
+    pub maker: Option<Maker>,
+    pub state: Option<LabelState>,
+    pub ownership: Option<Ownership>,
+    /// Why the label looks cloned, if it does.
+    pub suspect: Option<String>,
+    pub key_status: Option<KeyStatus>,
+}
+
+impl Labels {
+    /// Verifies a label for a scanner, records the scan, and registers the owner on the first
+    /// scan by the buyer after delivery.
+    pub async fn verify(
+        &self,
+        target: Target,
+        scanner: &Scanner,
+    ) -> Result<Verification, LabelsError> {
+        let settings = &self.inner.settings;
+        let bucket = format!("label-verify:{}", scanner.client_addr);
+        if let RateDecision::Limited { retry_after } = self.inner.cache.rate_limit_here(
+            &bucket,
+            settings.verify_per_minute,
+            Duration::from_secs(60),
+        ) {
+            return Err(LabelsError::RateLimited { retry_after });
+        }
+        let asked = match &target {
+            Target::Link(link) => link.serial.clone(),
+            Target::Code(code) => code.clone(),
+        };
+        let view = match Serial::parse(&asked) {
+            Some(serial) => self.view(&serial).await?,
+            None => None,
+        };
+        let Some(view) = view else {
+            let verification = Verification {
+                serial: asked,
+                verdict: Verdict::NotAuthentic(NotAuthentic::UnknownSerial),
+                view: None,
+                maker: None,
+                state: None,
+                ownership: None,
+                suspect: None,
+                key_status: None,
+            };
+            self.scan(&verification, scanner, false);
+            return Ok(verification);
+        };
+        let key_status = self.inner.keys.status(&view.key_id);
+        let maker = Maker::of(&*self.inner.catalog.artisan(view.artisan).await?);
+        let verdict = match &target {
+            Target::Link(link) => self.judge_link(link, &view),
+            Target::Code(_) => Verdict::Authentic,
+        };
+        let verdict = match verdict {
+            Verdict::Authentic if key_status.is_none() => {
+                Verdict::NotAuthentic(NotAuthentic::UnknownKey)
+            }
+            Verdict::Authentic if !view.signature_valid => {
+                Verdict::NotAuthentic(NotAuthentic::BadSignature)
+            }
+            Verdict::Authentic if view.revoked_at.is_some() => Verdict::Revoked,
+            other => other,
+        };
+        let sale = match view.fulfilment {
+            Some(parcel) if view.revoked_at.is_none() => sale::sold(self.db(), parcel).await?,
+            _ => None,
+        };
+        let state = match (view.revoked_at, sale) {
+            (Some(at), _) => LabelState::Revoked {
+                on: at.date_naive(),
+            },
+            (None, Some((_, on))) => LabelState::Sold { on },
+            (None, None) => LabelState::Valid,
+        };
+        let device = self.device_of(scanner);
+        let scanner_account = scanner.principal.as_ref().map(|p| p.account_id);
+        let ownership = match (view.owner, view.owned_since, sale) {
+            (Some(owner), Some(since), _) => Some(Ownership {
+                since,
+                yours: scanner_account == Some(owner),
+                registered_now: false,
+            }),
+            (None, _, Some((buyer, _)))
+                if scanner_account == Some(buyer) && verdict == Verdict::Authentic =>
+            {
+                self.register_owner(&view, buyer, &device).await?
+            }
+            _ => None,
+        };
+        // After delivery, scans by anyone but the owner (their account or the device they
+        // registered from) count toward the clone rule.
+        let after_sale = sale.is_some()
+            && !ownership.is_some_and(|o| o.yours)
+            && view.owner_device.as_deref() != Some(device.as_str());
+        let verification = Verification {
+            serial: view.serial.to_string(),
+            verdict,
+            suspect: view.suspect_reason.clone(),
+            view: Some(view),
+            maker: Some(maker),
+            state: Some(state),
+            ownership,
+            key_status,
+        };
+        self.scan(&verification, scanner, after_sale);
+        Ok(verification)
+    }
+
+    /// Whether a scanned link is the one issued with this serial.
+    fn judge_link(&self, link: &LabelLink, view: &LabelView) -> Verdict {
+        let Some(claimed) = link.claimed() else {
+            return Verdict::NotAuthentic(NotAuthentic::Unsigned);
+        };
+        let signature = link
+            .signed
+            .as_ref()
+            .map(|s| s.signature.as_str())
+            .unwrap_or_default();
+        let same = link.serial == view.serial.as_str()
+            && claimed.product.path() == view.product_key
+            && claimed.certification == view.certification_code
+            && claimed.issued_on == view.issued_on
+            && claimed.key_id == view.key_id
+            && signature == view.signature;
+        if same {
+            return Verdict::Authentic;
+        }
+        let keys = &self.inner.keys;
+        Verdict::NotAuthentic(if keys.status(&claimed.key_id).is_none() {
+            NotAuthentic::UnknownKey
+        } else if !keys.verifies(&claimed.key_id, &claimed.message(), signature) {
+            NotAuthentic::BadSignature
+        } else {
+            // Signed by one of our keys, yet not what this serial was issued with.
+            NotAuthentic::Mismatch
+        })
+    }
+
+    async fn register_owner(
+        &self,
+        view: &LabelView,
+        buyer: souk_kernel::AccountId,
+        device: &str,
+    ) -> Result<Option<Ownership>, LabelsError> {
+        let now = Utc::now();
+        let registered = labels::Entity::update_many()
+            .col_expr(labels::Column::OwnerId, Expr::value(buyer.into_uuid()))
+            .col_expr(labels::Column::OwnedSince, Expr::value(now))
+            .col_expr(labels::Column::OwnerDevice, Expr::value(device))
+            .col_expr(labels::Column::UpdatedAt, Expr::value(now))
+            .filter(labels::Column::Id.eq(view.id.into_uuid()))
+            .filter(labels::Column::OwnerId.is_null())
+            .exec(self.db())
+            .await?
+            .rows_affected
+            == 1;
+        self.forget_label(view.serial.as_str()).await;
+        if registered {
+            tracing::info!(serial = %view.serial, "label registered to its buyer");
+            return Ok(Some(Ownership {
+                since: now,
+                yours: true,
+                registered_now: true,
+            }));
+        }
+        // Registered by a scan a moment ago: read who.
+        let row = labels::Entity::find_by_id(view.id.into_uuid())
+            .one(self.db())
+            .await?;
+        Ok(row.and_then(|r| {
+            Some(Ownership {
+                since: r.owned_since?,
+                yours: r.owner_id == Some(buyer.into_uuid()),
+                registered_now: false,
+            })
+        }))
+    }
+
+    fn scan(&self, verification: &Verification, scanner: &Scanner, after_sale: bool) {
+        let outcome = match verification.verdict {
+            Verdict::NotAuthentic(NotAuthentic::UnknownSerial) => "unknown",
+            v => v.as_str(),
+        };
+        self.record_scan(ScanRecord {
+            label: verification.view.as_ref().map(|v| v.id),
+            serial: verification.serial.clone(),
+            at: Utc::now(),
+            place: self.place_of(scanner),
+            device: self.device_of(scanner),
+            outcome,
+            channel: scanner.channel,
+            after_sale,
+            already_suspect: verification.suspect.is_some(),
+        });
+    }
+}

@@ -1,0 +1,245 @@
+//! What a verification shows of a label, loaded once and cached under the label's scope: the
+//! label as issued (and whether its signature verifies), its item and its certification. Its
+//! maker is the catalog's cached profile, cut down to what the artisan agreed to show
+//! ([`Maker::of`]) before anything else sees it.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use souk_cache::CacheKey;
+use souk_catalog::agency::model::LabelDisclosure;
+use souk_db::{
+    ConnectionTrait,
+    entities::{certifications, labels, products},
+    sea_orm::{ColumnTrait, EntityTrait, QueryFilter},
+};
+use souk_kernel::{
+    AccountId, ArtisanId, CertificationId, FulfilmentId, LabelId, Lang, LocalizedText, ProductId,
+};
+
+use crate::{
+    Labels, LabelsError,
+    cache_keys::{self, FAMILY_LABEL},
+    issue::link_of,
+    serial::Serial,
+};
+
+/// The maker, as the label's page may show them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Maker {
+    pub disclosure: LabelDisclosure,
+    /// Shown unless they chose to stay anonymous.
+    pub name: Option<LocalizedText>,
+    pub default_lang: Lang,
+    /// Their workshop's commune and cooperative, if they chose to show their workshop.
+    pub commune: Option<String>,
+    pub cooperative: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Item {
+    pub id: ProductId,
+    pub title: LocalizedText,
+    pub default_lang: Lang,
+    pub craft: String,
+    pub craft_name: LocalizedText,
+    pub photo: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificationFacts {
+    pub id: CertificationId,
+    pub code: String,
+    pub standard: String,
+    pub standard_version: String,
+    pub certifier_name: String,
+    pub inspected_on: NaiveDate,
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+    /// Certifies the artisan's whole line in the craft, not this product alone.
+    pub line: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelView {
+    pub id: LabelId,
+    pub serial: Serial,
+    /// The printed link (with its signature), path and query, no domain.
+    pub item_path: String,
+    pub signed_query: String,
+    pub product_key: String,
+    pub certification_code: String,
+    pub issued_on: NaiveDate,
+    pub key_id: String,
+    pub signature: String,
+    /// The stored signature verified with its key when this was loaded.
+    pub signature_valid: bool,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_reason: Option<String>,
+    pub attached: bool,
+    pub fulfilment: Option<FulfilmentId>,
+    pub owner: Option<AccountId>,
+    pub owned_since: Option<DateTime<Utc>>,
+    pub owner_device: Option<String>,
+    pub suspect_reason: Option<String>,
+    pub suspect_since: Option<DateTime<Utc>>,
+    /// The maker: their profile (and what they agreed to show) is read from the catalog at each
+    /// verification, so a change of their choice shows at once.
+    pub artisan: ArtisanId,
+    pub item: Item,
+    pub certification: CertificationFacts,
+}
+
+impl Maker {
+    /// What a label's page may show of this artisan.
+    pub fn of(artisan: &souk_catalog::Artisan) -> Maker {
+        let disclosure = artisan.label_disclosure;
+        let workshop = disclosure == LabelDisclosure::Workshop;
+        Maker {
+            disclosure,
+            name: (disclosure != LabelDisclosure::Anonymous).then(|| artisan.name.clone()),
+            default_lang: artisan.default_lang,
+            commune: workshop.then(|| artisan.commune.clone()),
+            cooperative: if workshop {
+                artisan.cooperative.clone()
+            } else {
+                None
+            },
+        }
+    }
+}
+
+/// A label's state as a scanner sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum LabelState {
+    /// Issued and not yet sold.
+    Valid,
+    /// Its item was delivered to a buyer on this day.
+    Sold {
+        on: NaiveDate,
+    },
+    Revoked {
+        on: NaiveDate,
+    },
+}
+
+impl Labels {
+    /// The cached view of a label, or `None` if no label has this serial.
+    /// A label as issued, without counting a scan (the resolver's link lists).
+    pub async fn label(&self, serial: &Serial) -> Result<Option<LabelView>, LabelsError> {
+        self.view(serial).await
+    }
+
+    pub(crate) async fn view(&self, serial: &Serial) -> Result<Option<LabelView>, LabelsError> {
+        let scope = cache_keys::label(serial.as_str());
+        let key = CacheKey {
+            family: FAMILY_LABEL,
+            scope: &scope,
+            key: "",
+        };
+        // Unknown serials are not cached (the loader's error passes through): a scan of a
+        // fake serial costs a lookup by the unique index, and is rate limited.
+        let loaded = self
+            .inner
+            .cache
+            .get_or_load(key, || async {
+                self.load_view(self.db(), serial)
+                    .await?
+                    .ok_or(LabelsError::NotFound("label"))
+            })
+            .await;
+        match loaded {
+            Ok(view) => Ok(Some(view.as_ref().clone())),
+            Err(LabelsError::NotFound("label")) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub(crate) async fn load_view(
+        &self,
+        conn: &impl ConnectionTrait,
+        serial: &Serial,
+    ) -> Result<Option<LabelView>, LabelsError> {
+        let Some(row) = labels::Entity::find()
+            .filter(labels::Column::Serial.eq(serial.as_str()))
+            .one(conn)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let product = products::Entity::find_by_id(row.product_id)
+            .one(conn)
+            .await?
+            .ok_or_else(|| LabelsError::Corrupt(format!("label {serial} has no product")))?;
+        let cert = certifications::Entity::find_by_id(row.certification_id)
+            .one(conn)
+            .await?
+            .ok_or_else(|| LabelsError::Corrupt(format!("label {serial} has no certification")))?;
+        let crafts = self.inner.catalog.crafts().await?;
+        let craft = crafts
+            .iter()
+            .find(|c| c.id.into_uuid() == product.craft_id)
+            .ok_or_else(|| LabelsError::Corrupt(format!("product {} has no craft", product.id)))?;
+        let link = link_of(&row)?;
+        let signature_valid = link.claimed().is_some_and(|signed| {
+            self.inner
+                .keys
+                .verifies(&row.key_id, &signed.message(), &row.signature)
+        });
+        let corrupt =
+            |what: &str, e: serde_json::Error| LabelsError::Corrupt(format!("{what}: {e}"));
+        let photos: Vec<String> =
+            serde_json::from_value(product.photos.clone()).map_err(|e| corrupt("photos", e))?;
+        let lang = |code: &str| {
+            Lang::from_tag(code).ok_or_else(|| LabelsError::Corrupt(format!("language {code}")))
+        };
+        Ok(Some(LabelView {
+            id: LabelId::from_uuid(row.id),
+            serial: serial.clone(),
+            item_path: link.item_path(),
+            signed_query: link.signed_query(),
+            product_key: row.product_key,
+            certification_code: row.certification_code,
+            issued_on: row.issued_on,
+            key_id: row.key_id,
+            signature: row.signature,
+            signature_valid,
+            revoked_at: row.revoked_at,
+            revoked_reason: row.revoked_reason,
+            attached: row.status == "attached",
+            fulfilment: row.fulfilment_id.map(FulfilmentId::from_uuid),
+            owner: row.owner_id.map(AccountId::from_uuid),
+            owned_since: row.owned_since,
+            owner_device: row.owner_device,
+            suspect_reason: row.suspect.then(|| row.suspect_reason.unwrap_or_default()),
+            suspect_since: row.suspect_since,
+            artisan: ArtisanId::from_uuid(product.artisan_id),
+            item: Item {
+                id: ProductId::from_uuid(product.id),
+                title: serde_json::from_value(product.title)
+                    .map_err(|e| corrupt("products.title", e))?,
+                default_lang: lang(&product.default_lang)?,
+                craft: craft.slug.clone(),
+                craft_name: craft.name.clone(),
+                photo: photos.into_iter().next(),
+            },
+            certification: CertificationFacts {
+                id: CertificationId::from_uuid(cert.id),
+                code: cert.code,
+                standard: cert.standard,
+                standard_version: cert.standard_version,
+                certifier_name: cert.certifier_name,
+                inspected_on: cert.inspected_on,
+                valid_from: cert.valid_from,
+                valid_until: cert.valid_until,
+                line: cert.product_id.is_none(),
+            },
+        }))
+    }
+
+    /// Drops a label's cached view on every replica (after a committed change).
+    pub(crate) async fn forget_label(&self, serial: &str) {
+        let scope = cache_keys::label(serial);
+        self.inner.cache.invalidate(&[&scope]).await;
+    }
+}
