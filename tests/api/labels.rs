@@ -163,7 +163,12 @@ app_test!(async fn a_certified_product_gets_labels_that_verify_print_and_resolve
     let public = app.get(&format!("/v1/certifications/{}", l.certification)).await;
     assert_eq!(public.body["certifier"]["name"], "Délégation régionale de l'artisanat Fès-Meknès");
     assert_eq!(public.body["current"], true);
-    assert!(public.body.get("evidence").is_none(), "{}", public.body);
+    for private in ["evidence", "artisan_id", "product_id", "inspector"] {
+        assert!(public.body.get(private).is_none(), "{private}: {}", public.body);
+    }
+    let full = app.get_as(&format!("/v1/certifications/{}", l.certification), &l.certifier).await;
+    assert_eq!(full.body["inspector"], "Nadia Berrada");
+    assert_eq!(full.body["product_id"], l.product.as_str());
     // Only certifiers certify and issue.
     app.post("/v1/certifications", Some(&l.artisan), certification(&l.product))
         .await
@@ -194,12 +199,22 @@ app_test!(async fn a_certified_product_gets_labels_that_verify_print_and_resolve
     assert_eq!(verified.body["item"]["title"]["text"], "Tajine émaillé de Fès");
     assert_eq!(verified.body["maker"]["name"]["text"], "Hassan Bennani");
     assert_eq!(verified.body["certification"]["certifier"], "Délégation régionale de l'artisanat Fès-Meknès");
+    assert_eq!(verified.body["item"]["product_id"], l.product.as_str(), "the maker shows their workshop");
+    assert!(verified.body["page"].as_str().is_some_and(|p| p.contains(&path_of(link))));
     let serial = serial_of(link);
     let forged = link.replace(&serial, &format!("{}{}", &serial[..9], if serial.ends_with('Z') { 'Y' } else { 'Z' }));
-    assert_eq!(scan(&app, &forged, None, "phone-1").await.body["verdict"], "not_authentic");
+    let not_ours = scan(&app, &forged, None, "phone-1").await;
+    assert_eq!(not_ours.body["verdict"], "not_authentic");
+    assert_eq!(not_ours.body["page"], Value::Null);
     let resigned = format!("{}A", &link[..link.len() - 1]);
     let resigned = if resigned == *link { format!("{}B", &link[..link.len() - 1]) } else { resigned };
-    assert_eq!(scan(&app, &resigned, None, "phone-1").await.body["verdict"], "not_authentic");
+    let altered = scan(&app, &resigned, None, "phone-1").await;
+    assert_eq!(altered.body["verdict"], "not_authentic");
+    assert_eq!(altered.body["page"], Value::Null, "a forger is not handed the real link");
+    // A short code typed by hand: the serial only, and no signed link in the answer.
+    let typed = app.get(&format!("/v1/labels/{}", serial.to_lowercase())).await;
+    assert_eq!(typed.body["verdict"], "authentic", "{}", typed.body);
+    assert!(!typed.body.to_string().contains("&s="), "{}", typed.body);
     app.get(&format!("/v1/labels/{serial}?link=%2F01%2F123")).await.assert_problem(StatusCode::BAD_REQUEST, "invalid_label_link");
 
     // The resolver: the default link is the page in the reader's language, the query passed on.
@@ -463,6 +478,10 @@ app_test!(async fn a_label_never_shows_more_of_the_artisan_than_they_agreed_to(e
     app.put(&format!("/v1/artisans/{artisan}/label-disclosure"), Some(&agent), json!({"label_disclosure": "anonymous"})).await;
     let hidden = scan(&app, &link, None, "p").await;
     assert_eq!(hidden.body["maker"], json!({"name": null, "commune": null, "cooperative": null}));
+    assert_eq!(hidden.body["item"]["product_id"], Value::Null, "its catalog page would name them");
+    assert!(!path_of(&link).contains(&product), "the link names no catalog record");
+    let certification = app.get(&format!("/v1/certifications/{}", hidden.body["certification"]["id"].as_str().unwrap_or_default())).await;
+    assert!(certification.body.get("artisan_id").is_none() && certification.body.get("product_id").is_none());
     let html = page(link.clone()).await;
     assert!(!html.contains("فاطمة") && !html.contains("Sefrou"), "{html}");
     assert!(html.contains("Fès-Meknès"));

@@ -64,6 +64,9 @@ pub trait CacheBackend: Send + Sync + Debug + 'static {
         ttl: Duration,
     ) -> Result<Vec<u64>, CacheError>;
 
+    /// Drops these sets.
+    async fn remove_sets(&self, keys: &[String]) -> Result<(), CacheError>;
+
     async fn ping(&self) -> Result<(), CacheError>;
 }
 

@@ -274,6 +274,15 @@ impl Cache {
         self.backend.add_to_sets(&keyed, ttl).await
     }
 
+    /// Forgets the members of these sets (as named to [`Cache::count_distinct`]).
+    pub async fn forget_distinct(&self, sets: &[String]) -> Result<(), CacheError> {
+        let keys: Vec<String> = sets
+            .iter()
+            .map(|set| format!("{}:set:{set}", self.namespace))
+            .collect();
+        self.backend.remove_sets(&keys).await
+    }
+
     /// Checks the backend answers, for the readiness probe.
     pub async fn ping(&self) -> Result<(), CacheError> {
         self.backend.ping().await

@@ -137,6 +137,17 @@ impl CacheBackend for MemoryBackend {
             .collect())
     }
 
+    async fn remove_sets(&self, keys: &[String]) -> Result<(), CacheError> {
+        let mut sets = self
+            .sets
+            .lock()
+            .map_err(|_| CacheError::Unavailable("sets poisoned".into()))?;
+        for key in keys {
+            sets.remove(key);
+        }
+        Ok(())
+    }
+
     async fn ping(&self) -> Result<(), CacheError> {
         Ok(())
     }

@@ -389,6 +389,19 @@ impl CacheBackend for RedisBackend {
         Ok(sizes)
     }
 
+    async fn remove_sets(&self, keys: &[String]) -> Result<(), CacheError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        self.0.ready().await?;
+        let mut cmd = redis::cmd("DEL");
+        cmd.arg(keys);
+        self.0
+            .run(cmd.query_async::<i64>(&mut self.0.conn.clone()))
+            .await
+            .map(|_| ())
+    }
+
     async fn ping(&self) -> Result<(), CacheError> {
         let mut conn = self.0.conn.clone();
         let pong: String = self

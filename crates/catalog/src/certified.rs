@@ -102,6 +102,20 @@ pub async fn refresh_in(
     Ok(stale)
 }
 
+/// A product's badge date as stored.
+pub(crate) async fn of_product(
+    conn: &impl ConnectionTrait,
+    id: ProductId,
+) -> Result<Option<DateTime<Utc>>, CatalogError> {
+    let until: Option<Option<DateTime<Utc>>> = products::Entity::find_by_id(id.into_uuid())
+        .select_only()
+        .column(products::Column::CertifiedUntil)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(until.flatten())
+}
+
 /// The products of an artisan's line in a craft (the craft itself, not its narrower crafts: a
 /// line is certified craft by craft).
 pub async fn line_products(

@@ -470,10 +470,11 @@ impl Catalog {
                 actual,
             });
         }
+        let mut stale = Stale::product(id);
         if product.craft != craft_before {
             // The artisan's line certifications are per craft.
-            let refreshed = crate::certified::refresh_in(tx, &[id]).await?;
-            drop(refreshed);
+            stale.merge(crate::certified::refresh_in(tx, &[id]).await?);
+            product.certified_until = crate::certified::of_product(tx, id).await?;
         }
         // Most field edits are prices and stock: the index rows then stay as they are.
         let terms = index_terms(&product, craft);
@@ -489,7 +490,7 @@ impl Catalog {
             souk_audit::diff(&before, &snapshot(&product)),
         );
         souk_audit::record(tx, &entry).await?;
-        Ok((product, Stale::product(id)))
+        Ok((product, stale))
     }
 
     /// Drops what committed writes made stale from the cache.

@@ -432,6 +432,14 @@ impl Settings {
         if !(base.is_empty() || base.starts_with("https://") || base.starts_with("http://")) {
             return invalid("labels.base_url", "must start with https:// (or http://)");
         }
+        if base.is_empty() && !l.create_keyring {
+            // Where replicas share a mounted keyring (production), printed labels must point at
+            // the brand's domain, never at a replica's own address.
+            return invalid(
+                "labels.base_url",
+                "must be the brand's public address where labels.create_keyring is off",
+            );
+        }
         if !(1..=100_000).contains(&l.max_batch) {
             return invalid("labels.max_batch", "must be between 1 and 100000");
         }

@@ -88,9 +88,13 @@ enum LabelAction {
         #[arg(long, value_name = "FILE")]
         revocations: Option<PathBuf>,
     },
-    /// Makes a new active signing key; the old one is retired and still verifies its labels.
-    /// Restart the gateways to sign with the new key.
-    RotateKey,
+    /// Rotates the signing key in two steps: first stages a next key (deploy the keyring to
+    /// every replica and restart them), then `--activate` makes it sign (restart them again);
+    /// the old key is retired and still verifies what it signed.
+    RotateKey {
+        #[arg(long)]
+        activate: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -211,10 +215,19 @@ fn label(settings: &Settings, action: LabelAction) -> anyhow::Result<()> {
     use souk_labels::{Keyring, KeysDocument, OfflineVerdict, RevocationList, offline};
     let labels = settings.label_settings();
     match action {
-        LabelAction::RotateKey => {
-            let kid = Keyring::rotate(&labels.keyring)?;
+        LabelAction::RotateKey { activate: false } => {
+            let kid = Keyring::stage(&labels.keyring)?;
             println!(
-                "new signing key {kid} in {}; restart the gateways to sign with it",
+                "key {kid} in {}: staged (or made active if it is the first). Deploy the keyring \
+                 to every replica and restart them, then run `souk label rotate-key --activate`",
+                labels.keyring.display()
+            );
+            Ok(())
+        }
+        LabelAction::RotateKey { activate: true } => {
+            let kid = Keyring::activate(&labels.keyring)?;
+            println!(
+                "key {kid} in {} signs from now on; deploy the keyring and restart the replicas",
                 labels.keyring.display()
             );
             Ok(())
@@ -249,6 +262,7 @@ fn label(settings: &Settings, action: LabelAction) -> anyhow::Result<()> {
                         signed.issued_on,
                         signed.key_id,
                         match key_status {
+                            souk_labels::KeyStatus::Next => "staged",
                             souk_labels::KeyStatus::Active => "active",
                             souk_labels::KeyStatus::Retired => "retired",
                         }

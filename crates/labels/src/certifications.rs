@@ -109,9 +109,35 @@ fn line(field: &str, value: &str, max: usize) -> Result<String, LabelsError> {
     Ok(value.to_owned())
 }
 
+/// Free text: at most `max` characters, line breaks allowed, no other control characters.
+pub(crate) fn text(field: &str, value: &str, max: usize) -> Result<String, LabelsError> {
+    let value = value.trim();
+    if value.chars().count() > max {
+        return Err(LabelsError::invalid(
+            field,
+            format!("at most {max} characters"),
+        ));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(LabelsError::invalid(field, "no control characters"));
+    }
+    Ok(value.to_owned())
+}
+
 fn checked(input: &CertificationInput, today: NaiveDate) -> Result<(), LabelsError> {
     if input.inspected_on > today {
         return Err(LabelsError::invalid("inspected_on", "is in the future"));
+    }
+    if input.valid_from > today {
+        // The badge is given when a certification is recorded: one starting later would need
+        // something to give it on that day.
+        return Err(LabelsError::invalid(
+            "valid_from",
+            "a certification starts today at the latest",
+        ));
     }
     if input.valid_from < input.inspected_on {
         return Err(LabelsError::invalid(
@@ -161,13 +187,7 @@ impl Labels {
             .notes
             .as_deref()
             .filter(|n| !n.trim().is_empty())
-            .map(|n| {
-                if n.chars().count() > 2000 {
-                    Err(LabelsError::invalid("notes", "at most 2000 characters"))
-                } else {
-                    Ok(n.trim().to_owned())
-                }
-            })
+            .map(|n| text("notes", n, 2000))
             .transpose()?;
         let crafts = self.inner.catalog.crafts().await?;
         let tx = begin_write(self.db()).await?;

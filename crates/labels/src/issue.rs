@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use souk_auth::{Principal, Role};
 use souk_db::{
@@ -144,7 +144,11 @@ impl Labels {
         let key = match product_row.gtin.as_deref().map(str::parse::<Gtin>) {
             Some(Ok(gtin)) => ProductKey::Gtin(gtin),
             Some(Err(e)) => return Err(LabelsError::Corrupt(format!("products.gtin: {e}"))),
-            None => ProductKey::Brand(product_id),
+            // The product's brand code, from its earlier labels, or a new one.
+            None => match brand_key_of(tx, product_id).await? {
+                Some(key) => key,
+                None => ProductKey::new_brand_code(),
+            },
         };
         let now = Utc::now();
         let keys = &self.inner.keys;
@@ -230,6 +234,16 @@ impl Labels {
         limit: u64,
     ) -> Result<Vec<BatchLabel>, LabelsError> {
         self.batch(principal, id).await?;
+        self.labels_of_batch(id, after, limit).await
+    }
+
+    /// A batch's labels, for a caller that checked who may print them.
+    pub(crate) async fn labels_of_batch(
+        &self,
+        id: LabelBatchId,
+        after: Option<&Serial>,
+        limit: u64,
+    ) -> Result<Vec<BatchLabel>, LabelsError> {
         let mut query = labels::Entity::find()
             .filter(labels::Column::BatchId.eq(id.into_uuid()))
             .order_by_asc(labels::Column::Serial)
@@ -277,6 +291,26 @@ impl Labels {
     }
 }
 
+/// The brand code a product's earlier labels carry, if any.
+async fn brand_key_of(
+    tx: &DatabaseTransaction,
+    product: ProductId,
+) -> Result<Option<ProductKey>, LabelsError> {
+    let key: Option<String> = labels::Entity::find()
+        .select_only()
+        .column(labels::Column::ProductKey)
+        .filter(labels::Column::ProductId.eq(product.into_uuid()))
+        .filter(labels::Column::ProductKey.starts_with("p/"))
+        .limit(1)
+        .into_tuple()
+        .one(tx)
+        .await?;
+    key.map(|k| {
+        ProductKey::parse(&k).map_err(|e| LabelsError::Corrupt(format!("labels.product_key: {e}")))
+    })
+    .transpose()
+}
+
 fn label_row(
     batch: &Batch,
     signed: &Signed,
@@ -312,33 +346,15 @@ fn label_row(
 
 /// The link of a stored label, with its signature.
 pub(crate) fn link_of(row: &labels::Model) -> Result<LabelLink, LabelsError> {
-    link_from_parts(
-        &row.product_key,
-        &row.serial,
-        &row.certification_code,
-        row.issued_on,
-        &row.key_id,
-        &row.signature,
-    )
-}
-
-pub(crate) fn link_from_parts(
-    product_key: &str,
-    serial: &str,
-    certification: &str,
-    issued_on: NaiveDate,
-    key_id: &str,
-    signature: &str,
-) -> Result<LabelLink, LabelsError> {
     Ok(LabelLink {
-        product: ProductKey::parse(product_key)
+        product: ProductKey::parse(&row.product_key)
             .map_err(|e| LabelsError::Corrupt(format!("labels.product_key: {e}")))?,
-        serial: serial.to_owned(),
+        serial: row.serial.clone(),
         signed: Some(SignedPart {
-            certification: certification.to_owned(),
-            issued_on,
-            key_id: key_id.to_owned(),
-            signature: signature.to_owned(),
+            certification: row.certification_code.clone(),
+            issued_on: row.issued_on,
+            key_id: row.key_id.clone(),
+            signature: row.signature.clone(),
         }),
     })
 }

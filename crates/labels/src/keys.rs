@@ -3,8 +3,10 @@
 //! key, so an id names one key wherever it is seen.
 //!
 //! The keyring is a file (`<data_dir>/label-keys.json` by default, mode 0600): made on first
-//! start when allowed, read by every replica (in production, a mounted secret). Rotating writes a
-//! new active key and keeps only the public half of the old one.
+//! start when allowed, read by every replica (in production, a mounted secret). Rotation has two
+//! steps, so no replica ever meets a label signed by a key it does not know: the next key is
+//! staged (published and trusted, not yet signing) and deployed everywhere; then it is activated,
+//! and the old key is retired, keeping only its public half.
 
 use std::{
     collections::BTreeMap,
@@ -32,6 +34,8 @@ pub enum KeyError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum KeyStatus {
+    /// Staged: trusted and published, signing once activated.
+    Next,
     /// Signs new labels.
     Active,
     /// Signs nothing any more; what it signed still verifies.
@@ -47,7 +51,7 @@ struct StoredKey {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     retired_at: Option<DateTime<Utc>>,
     public_key: String,
-    /// Only the active key keeps its secret half.
+    /// Only the active and the next key keep their secret half.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     secret_key: Option<String>,
 }
@@ -130,12 +134,12 @@ fn decode_public(text: &str) -> Result<VerifyingKey, KeyError> {
     VerifyingKey::from_bytes(&bytes).map_err(|e| KeyError::Invalid(e.to_string()))
 }
 
-fn new_key(now: DateTime<Utc>) -> StoredKey {
+fn new_key(now: DateTime<Utc>, status: KeyStatus) -> StoredKey {
     let signing = SigningKey::from_bytes(&random_bytes());
     let public = signing.verifying_key();
     StoredKey {
         kid: key_id(&public),
-        status: KeyStatus::Active,
+        status,
         created_at: now,
         retired_at: None,
         public_key: URL_SAFE_NO_PAD.encode(public.as_bytes()),
@@ -153,11 +157,11 @@ impl Keyring {
                 let file = KeyringFile {
                     version: 1,
                     pepper: URL_SAFE_NO_PAD.encode(random_bytes()),
-                    keys: vec![new_key(Utc::now())],
+                    keys: vec![new_key(Utc::now(), KeyStatus::Active)],
                 };
                 write(path, &file)?;
                 tracing::info!(path = %path.display(), "label signing key made");
-                Self::from_file(&serde_json::to_vec(&file).unwrap_or_default())
+                Self::from_parsed(file)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 Err(KeyError::Missing(path.to_owned()))
@@ -169,24 +173,47 @@ impl Keyring {
         }
     }
 
-    /// Makes a new active key; the active one is retired (its secret half is dropped). Makes the
-    /// keyring if there is none. Returns the new key's id. Running gateways pick it up when they
-    /// restart; until then they sign with the old key, which stays valid.
-    pub fn rotate(path: &Path) -> Result<String, KeyError> {
+    /// Rotation, first step: stages a next key (published and trusted, not yet signing) and
+    /// returns its id. Deploy the keyring to every replica, then [`Keyring::activate`]. With no
+    /// keyring yet, makes one whose key is active at once.
+    pub fn stage(path: &Path) -> Result<String, KeyError> {
         let now = Utc::now();
-        let mut file = match std::fs::read(path) {
-            Ok(bytes) => parse_file(&bytes)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => KeyringFile {
-                version: 1,
-                pepper: URL_SAFE_NO_PAD.encode(random_bytes()),
-                keys: Vec::new(),
-            },
-            Err(e) => {
-                return Err(KeyError::Io {
-                    path: path.to_owned(),
-                    cause: e.to_string(),
-                });
-            }
+        let Some(mut file) = read_file(path)? else {
+            let key = new_key(now, KeyStatus::Active);
+            let kid = key.kid.clone();
+            write(
+                path,
+                &KeyringFile {
+                    version: 1,
+                    pepper: URL_SAFE_NO_PAD.encode(random_bytes()),
+                    keys: vec![key],
+                },
+            )?;
+            return Ok(kid);
+        };
+        if let Some(next) = file.keys.iter().find(|k| k.status == KeyStatus::Next) {
+            return Err(KeyError::Invalid(format!(
+                "key {} is staged already: activate it first",
+                next.kid
+            )));
+        }
+        let key = new_key(now, KeyStatus::Next);
+        let kid = key.kid.clone();
+        file.keys.push(key);
+        write(path, &file)?;
+        Ok(kid)
+    }
+
+    /// Rotation, second step: the staged key signs from now on; the active one is retired (its
+    /// secret half dropped) and keeps verifying what it signed. Returns the new active key's id.
+    /// Replicas sign with it once they read the keyring again (restart them one by one).
+    pub fn activate(path: &Path) -> Result<String, KeyError> {
+        let mut file = read_file(path)?.ok_or_else(|| KeyError::Missing(path.to_owned()))?;
+        let now = Utc::now();
+        let Some(next) = file.keys.iter().position(|k| k.status == KeyStatus::Next) else {
+            return Err(KeyError::Invalid(
+                "no key is staged: stage one first".into(),
+            ));
         };
         for key in &mut file.keys {
             if key.status == KeyStatus::Active {
@@ -195,15 +222,17 @@ impl Keyring {
                 key.secret_key = None;
             }
         }
-        let key = new_key(now);
-        let kid = key.kid.clone();
-        file.keys.push(key);
+        file.keys[next].status = KeyStatus::Active;
+        let kid = file.keys[next].kid.clone();
         write(path, &file)?;
         Ok(kid)
     }
 
     fn from_file(bytes: &[u8]) -> Result<Keyring, KeyError> {
-        let file = parse_file(bytes)?;
+        Self::from_parsed(parse_file(bytes)?)
+    }
+
+    fn from_parsed(file: KeyringFile) -> Result<Keyring, KeyError> {
         let pepper: [u8; 32] = URL_SAFE_NO_PAD
             .decode(&file.pepper)
             .ok()
@@ -211,6 +240,7 @@ impl Keyring {
             .ok_or_else(|| KeyError::Invalid("the pepper is 32 bytes of base64url".into()))?;
         let mut public = BTreeMap::new();
         let mut active = None;
+        let mut next = 0;
         for key in &file.keys {
             let verifying = decode_public(&key.public_key)?;
             if key_id(&verifying) != key.kid {
@@ -219,24 +249,31 @@ impl Keyring {
                     key.kid
                 )));
             }
-            if key.status == KeyStatus::Active {
-                let secret: [u8; 32] = key
-                    .secret_key
-                    .as_deref()
-                    .and_then(|s| URL_SAFE_NO_PAD.decode(s).ok())
-                    .and_then(|b| b.try_into().ok())
-                    .ok_or_else(|| {
-                        KeyError::Invalid(format!("the active key {} has no secret", key.kid))
-                    })?;
-                let signing = SigningKey::from_bytes(&secret);
-                if signing.verifying_key() != verifying {
+            let signing = key
+                .secret_key
+                .as_deref()
+                .and_then(|s| URL_SAFE_NO_PAD.decode(s).ok())
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                .map(|secret| SigningKey::from_bytes(&secret))
+                .filter(|signing| signing.verifying_key() == verifying);
+            match (key.status, signing) {
+                (KeyStatus::Retired, _) => {}
+                (KeyStatus::Active, Some(signing)) => {
+                    if active.replace((key.kid.clone(), signing)).is_some() {
+                        return Err(KeyError::Invalid("more than one active key".into()));
+                    }
+                }
+                (KeyStatus::Next, Some(_)) => {
+                    next += 1;
+                    if next > 1 {
+                        return Err(KeyError::Invalid("more than one staged key".into()));
+                    }
+                }
+                (_, None) => {
                     return Err(KeyError::Invalid(format!(
-                        "the secret of key {} does not match its public key",
+                        "the secret of key {} is missing or does not match its public key",
                         key.kid
                     )));
-                }
-                if active.replace((key.kid.clone(), signing)).is_some() {
-                    return Err(KeyError::Invalid("more than one active key".into()));
                 }
             }
             public.insert(
@@ -311,6 +348,18 @@ pub fn verify_with(key: &VerifyingKey, message: &[u8], signature: &str) -> bool 
         .is_ok()
 }
 
+/// The keyring at `path`, or `None` if there is none.
+fn read_file(path: &Path) -> Result<Option<KeyringFile>, KeyError> {
+    match std::fs::read(path) {
+        Ok(bytes) => parse_file(&bytes).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(KeyError::Io {
+            path: path.to_owned(),
+            cause: e.to_string(),
+        }),
+    }
+}
+
 fn parse_file(bytes: &[u8]) -> Result<KeyringFile, KeyError> {
     let file: KeyringFile = serde_json::from_slice(bytes)
         .map_err(|e| KeyError::Invalid(format!("the keyring is not readable: {e}")))?;
@@ -362,10 +411,21 @@ mod tests {
         let first = Keyring::open(&path, true).unwrap_or_else(|e| panic!("{e}"));
         let old_kid = first.active_kid().to_owned();
         let signature = first.sign(b"label");
-        let new_kid = Keyring::rotate(&path).unwrap_or_else(|e| panic!("{e}"));
+        let new_kid = Keyring::stage(&path).unwrap_or_else(|e| panic!("{e}"));
         assert_ne!(new_kid, old_kid);
+        assert!(Keyring::stage(&path).is_err(), "one staged key at a time");
+        // Staged: trusted everywhere it is deployed, not yet signing.
+        let staged = Keyring::open(&path, false).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(staged.active_kid(), old_kid);
+        assert_eq!(staged.status(&new_kid), Some(KeyStatus::Next));
+        assert_eq!(
+            Keyring::activate(&path).unwrap_or_else(|e| panic!("{e}")),
+            new_kid
+        );
         let second = Keyring::open(&path, false).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(second.active_kid(), new_kid);
+        // A replica that read the keyring while the key was staged knows what it signs now.
+        assert!(staged.verifies(&new_kid, b"new", &second.sign(b"new")));
         assert_eq!(second.status(&old_kid), Some(KeyStatus::Retired));
         assert!(second.verifies(&old_kid, b"label", &signature));
         assert!(!second.verifies(&old_kid, b"label!", &signature));

@@ -9,14 +9,16 @@
 //!                                                            └ certification code
 //! ```
 //!
-//! A product without a GTIN gets the brand's equivalent path `/p/<product code>/21/<serial>`
-//! (the product's UUID in base64url). What is signed is the product key (`01/<gtin>` or
-//! `p/<code>`), the serial, the certification code and the issue date, under the key id.
+//! A product without a GTIN gets the brand's equivalent path `/p/<product code>/21/<serial>`: a
+//! random code given to the product with its first labels (opaque, so a label names no catalog
+//! record; shorter than an id, so the QR code is smaller). What is signed is the product key
+//! (`01/<gtin>` or `p/<code>`), the serial, the certification code and the issue date, under the
+//! key id.
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::NaiveDate;
-use souk_kernel::{Gtin, ProductId};
-use uuid::Uuid;
+use souk_kernel::Gtin;
+
+use crate::code;
 
 /// Why a link is not a Souk label link.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,16 +36,19 @@ pub enum LinkError {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ProductKey {
     Gtin(Gtin),
-    /// The brand's own identifier: a product with no GTIN.
-    Brand(ProductId),
+    /// The brand's own code for a product with no GTIN (Crockford base32).
+    Brand(String),
 }
+
+/// Characters of a brand product code.
+pub const PRODUCT_CODE_LEN: usize = 10;
 
 impl ProductKey {
     /// `01/<gtin14>` or `p/<code>`: the path of the link before `/21/`, and the signed form.
     pub fn path(&self) -> String {
         match self {
             ProductKey::Gtin(g) => format!("01/{}", g.as_str()),
-            ProductKey::Brand(id) => format!("p/{}", product_code(*id)),
+            ProductKey::Brand(code) => format!("p/{code}"),
         }
     }
 
@@ -54,7 +59,15 @@ impl ProductKey {
                 .parse::<Gtin>()
                 .map(ProductKey::Gtin)
                 .map_err(|e| LinkError::Syntax(format!("01 (GTIN): {e}"))),
-            (Some("p"), Some(code)) => parse_product_code(code).map(ProductKey::Brand),
+            (Some("p"), Some(code))
+                if code.len() == PRODUCT_CODE_LEN
+                    && code.bytes().all(|b| code::ALPHABET.contains(&b)) =>
+            {
+                Ok(ProductKey::Brand(code.to_owned()))
+            }
+            (Some("p"), Some(_)) => Err(LinkError::Syntax(format!(
+                "p: a product code is {PRODUCT_CODE_LEN} characters of Crockford base32"
+            ))),
             _ => Err(LinkError::Syntax(
                 "the path must start with /01/<gtin> or /p/<product>".into(),
             )),
@@ -62,20 +75,11 @@ impl ProductKey {
     }
 }
 
-/// A product's id in 22 characters (base64url of its 16 bytes).
-pub fn product_code(id: ProductId) -> String {
-    URL_SAFE_NO_PAD.encode(id.into_uuid().as_bytes())
-}
-
-fn parse_product_code(code: &str) -> Result<ProductId, LinkError> {
-    let bad = || LinkError::Syntax("p: a product code is 22 characters of base64url".into());
-    if code.len() != 22 {
-        return Err(bad());
+impl ProductKey {
+    /// A new brand code, for a product's first labels.
+    pub(crate) fn new_brand_code() -> ProductKey {
+        ProductKey::Brand(code::random(PRODUCT_CODE_LEN))
     }
-    let bytes = URL_SAFE_NO_PAD.decode(code).map_err(|_| bad())?;
-    Uuid::from_slice(&bytes)
-        .map(ProductId::from_uuid)
-        .map_err(|_| bad())
 }
 
 /// What a label's signature covers.
@@ -132,22 +136,11 @@ pub type OtherParams = Vec<(String, String)>;
 impl LabelLink {
     /// The link printed in the QR code.
     pub fn to_url(&self, base: &str) -> String {
-        let mut url = format!(
-            "{}/{}/21/{}",
-            base.trim_end_matches('/'),
-            self.product.path(),
-            self.serial
-        );
-        if let Some(s) = &self.signed {
-            url.push_str(&format!(
-                "?c={}&d={}&k={}&s={}",
-                s.certification,
-                s.issued_on.format("%y%m%d"),
-                s.key_id,
-                s.signature
-            ));
+        let url = format!("{}/{}", base.trim_end_matches('/'), self.item_path());
+        match self.signed_query() {
+            q if q.is_empty() => url,
+            q => format!("{url}?{q}"),
         }
-        url
     }
 
     /// `01/<gtin>/21/<serial>` (or the brand path): the item's identity, without the query.
@@ -232,11 +225,7 @@ impl LabelLink {
                 "d" => d = Some(value),
                 "k" => k = Some(value),
                 "s" => s = Some(value),
-                _ if !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit()) => {
-                    // Other GS1 application identifiers (a date, a lot) are allowed in the query
-                    // but are not part of a Souk label.
-                    others.push((key.to_owned(), value));
-                }
+                // Other GS1 data (a date, say) and other parameters pass through.
                 _ => others.push((key.to_owned(), value)),
             }
         }
@@ -355,7 +344,7 @@ mod tests {
     #[test]
     fn a_link_prints_and_parses_back_to_itself() {
         let gtin: Gtin = "6111234567895".parse().unwrap_or_else(|e| panic!("{e}"));
-        for product in [ProductKey::Gtin(gtin), ProductKey::Brand(ProductId::new())] {
+        for product in [ProductKey::Gtin(gtin), ProductKey::new_brand_code()] {
             let link = signed_link(product);
             let url = link.to_url("https://label.example.ma/");
             assert!(url.starts_with("https://label.example.ma/"), "{url}");
@@ -385,6 +374,7 @@ mod tests {
             ("/01/6111234567895/21/A~B", ""),                   // not in character set 82
             ("/01/6111234567895/21/ABCDEFGHIJKLMNOPQRSTU", ""), // 21 characters
             ("/p/short/21/ABC", ""),
+            ("/p/0123456789U/21/ABC", ""),
             ("/02/6111234567895/21/ABC", ""),
             ("/01/6111234567895/21/ABC", "c=X&d=261202"), // half a signature
             ("/01/6111234567895/21/ABC", "c=X&d=261302&k=K&s=S"), // month 13
@@ -428,7 +418,7 @@ mod tests {
     #[test]
     fn the_signed_message_changes_with_every_field() {
         let base = Signed {
-            product: ProductKey::Brand(ProductId::new()),
+            product: ProductKey::new_brand_code(),
             serial: "K7Q2M9XP3D".into(),
             certification: "C7K2M9XP".into(),
             issued_on: date(),
@@ -452,7 +442,7 @@ mod tests {
                 ..base.clone()
             },
             Signed {
-                product: ProductKey::Brand(ProductId::new()),
+                product: ProductKey::Brand("0123456789".into()),
                 ..base.clone()
             },
         ];

@@ -268,7 +268,7 @@ impl Labels {
     ) -> Result<Vec<u8>, LabelsError> {
         let info = self.batch(principal, batch).await?;
         let labels = self
-            .batch_labels(principal, batch, None, u64::from(info.count))
+            .labels_of_batch(batch, None, u64::from(info.count))
             .await?;
         let brand = self.inner.settings.brand_name.clone();
         let host = self

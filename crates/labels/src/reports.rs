@@ -49,14 +49,11 @@ pub struct Report {
 }
 
 fn optional(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, LabelsError> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) if v.chars().count() > max => Err(LabelsError::invalid(
-            field,
-            format!("at most {max} characters"),
-        )),
-        Some(v) => Ok(Some(v.to_owned())),
-    }
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| crate::certifications::text(field, v, max))
+        .transpose()
 }
 
 impl Labels {
@@ -95,7 +92,12 @@ impl Labels {
             }
             None => None,
         };
-        let typed: String = input.serial.trim().chars().take(20).collect();
+        let typed: String = input
+            .serial
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .take(20)
+            .collect();
         if typed.is_empty() {
             return Err(LabelsError::invalid("serial", "is required"));
         }

@@ -29,9 +29,9 @@ impl Labels {
         reason: &str,
     ) -> Result<LabelView, LabelsError> {
         require_certifier(principal)?;
-        let reason = reason.trim();
-        if reason.is_empty() || reason.chars().count() > 300 {
-            return Err(LabelsError::invalid("reason", "1 to 300 characters"));
+        let reason = crate::certifications::text("reason", reason, 300)?;
+        if reason.is_empty() {
+            return Err(LabelsError::invalid("reason", "is required"));
         }
         let serial = Serial::parse(serial).ok_or(LabelsError::NotFound("label"))?;
         let tx = begin_write(self.db()).await?;
@@ -43,7 +43,7 @@ impl Labels {
                 labels::Column::RevokedBy,
                 Expr::value(principal.account_id.into_uuid()),
             )
-            .col_expr(labels::Column::RevokedReason, Expr::value(reason))
+            .col_expr(labels::Column::RevokedReason, Expr::value(reason.as_str()))
             .col_expr(labels::Column::UpdatedAt, Expr::value(now))
             .filter(labels::Column::Serial.eq(serial.as_str()))
             .filter(labels::Column::Status.ne("revoked"))

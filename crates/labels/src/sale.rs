@@ -62,8 +62,11 @@ impl Labels {
     pub async fn attach(&self, principal: &Principal, serial: &str) -> Result<(), LabelsError> {
         let serial = Serial::parse(serial).ok_or(LabelsError::NotFound("label"))?;
         let tx = begin_write(self.db()).await?;
+        // Locked (PostgreSQL; SQLite's write transactions are serial anyway), so a revocation
+        // at the same moment comes wholly before or after this.
         let row = labels::Entity::find()
             .filter(labels::Column::Serial.eq(serial.as_str()))
+            .lock_exclusive()
             .one(&tx)
             .await?
             .ok_or(LabelsError::NotFound("label"))?;
@@ -82,6 +85,7 @@ impl Labels {
             .col_expr(labels::Column::Status, Expr::value("attached"))
             .col_expr(labels::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(labels::Column::Id.eq(row.id))
+            .filter(labels::Column::Status.ne("revoked"))
             .exec(&tx)
             .await?;
         tx.commit().await?;
@@ -133,8 +137,10 @@ impl Labels {
             if parsed.contains(&serial) {
                 continue;
             }
+            // Locked: of two parcels claiming a label at once, the second sees the first's.
             let row = labels::Entity::find()
                 .filter(labels::Column::Serial.eq(serial.as_str()))
+                .lock_exclusive()
                 .one(&tx)
                 .await?
                 .ok_or_else(|| LabelsError::invalid(format!("serials[{i}]"), "no such label"))?;
@@ -190,6 +196,7 @@ impl Labels {
             .col_expr(labels::Column::Status, Expr::value("attached"))
             .col_expr(labels::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(labels::Column::Id.is_in(ids))
+            .filter(labels::Column::Status.ne("revoked"))
             .exec(&tx)
             .await?;
         tx.commit().await?;

@@ -1,7 +1,11 @@
 //! Scans and the clone rule. Every verification is a scan: when, a coarse place (the one the
 //! scanner gave, cut to about 20 km, or the client's network), a device fingerprint, the
-//! outcome. Place and device are hashed with the keyring's pepper: no address, no install id is
-//! kept.
+//! outcome. Place and device are hashed with the keyring's pepper: no address, no install id, no
+//! location is kept.
+//!
+//! Only scans of a label's authentic link count toward the rule (a typed short code or a forged
+//! link proves no copy of the QR code), and places are counted by the client's network, not by
+//! what a client says: saying many places costs nothing.
 //!
 //! A scan costs the request nothing but a push onto this process's buffer. Every
 //! `labels.flush_interval_ms` the buffer is flushed: the distinct devices and places of each
@@ -16,7 +20,9 @@ use sha2::{Digest, Sha256};
 use souk_auth::Principal;
 use souk_db::{
     entities::{label_scans, labels},
-    sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr},
+    sea_orm::{
+        ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr,
+    },
 };
 use souk_kernel::LabelId;
 use uuid::Uuid;
@@ -68,12 +74,18 @@ pub(crate) struct ScanRecord {
     pub channel: Channel,
     /// The item was delivered and this scanner is not its owner.
     pub after_sale: bool,
-    /// Already flagged: nothing more to count.
-    pub already_suspect: bool,
+    /// The client's network, hashed: what the places rule counts.
+    pub network: String,
+    /// Counts toward the clone rule: an authentic link of a label not flagged yet.
+    pub counts: bool,
+    /// Flushes that failed to store it (it is dropped after a few).
+    pub attempts: u8,
 }
 
 /// Scans buffered before a flush; past this, the oldest are dropped (and said so in the log).
 const MAX_PENDING: usize = 200_000;
+/// Flushes a scan may fail in before it is dropped.
+const MAX_ATTEMPTS: u8 = 3;
 /// Scans per insert statement (8 columns a row).
 const INSERT_CHUNK: usize = 1_000;
 
@@ -101,7 +113,16 @@ impl ScanBook {
             .unwrap_or_default()
     }
 
-    fn put_back(&self, mut scans: Vec<ScanRecord>) {
+    /// Scans a flush could not store wait for the next one, a few times at most: a scan the
+    /// database refuses must not hold up every later one.
+    fn put_back(&self, scans: Vec<ScanRecord>) {
+        let mut scans: Vec<ScanRecord> = scans
+            .into_iter()
+            .filter_map(|mut s| {
+                s.attempts += 1;
+                (s.attempts < MAX_ATTEMPTS).then_some(s)
+            })
+            .collect();
         if let Ok(mut pending) = self.pending.lock() {
             scans.append(&mut pending);
             scans.truncate(MAX_PENDING);
@@ -119,41 +140,39 @@ pub struct Flushed {
 }
 
 impl Labels {
-    /// The hashed fingerprint of a scanner's device.
+    /// The hashed fingerprint of a scanner's device: the app's install id, or the browser
+    /// (User-Agent) on its network (a phone's address changes within its network).
     pub(crate) fn device_of(&self, scanner: &Scanner) -> String {
         let source = match scanner.device_hint.as_deref().map(str::trim) {
             Some(hint) if !hint.is_empty() => format!("app:{}", truncate(hint, 200)),
             _ => format!(
                 "web:{}|{}",
-                scanner.client_addr,
+                network(&scanner.client_addr),
                 truncate(&scanner.user_agent, 300)
             ),
         };
         self.peppered("device", &source, 32)
     }
 
-    /// The coarse place of a scan: a given geohash cut to 4 characters, or the client's
-    /// network (/16 for IPv4, /32 for IPv6), hashed.
+    /// The coarse place of a scan, hashed: the geohash the scanner gave, cut to 4 characters
+    /// (about 20 km), or else their network.
     pub(crate) fn place_of(&self, scanner: &Scanner) -> String {
         const GEOHASH: &str = "0123456789bcdefghjkmnpqrstuvwxyz";
         if let Some(hint) = scanner.place_hint.as_deref() {
             let hint = hint.trim().to_ascii_lowercase();
             if hint.len() >= 2 && hint.chars().all(|c| GEOHASH.contains(c)) {
-                return format!("g:{}", truncate(&hint, 4));
+                return format!("g:{}", self.peppered("place", truncate(&hint, 4), 12));
             }
         }
-        let network = match scanner.client_addr.parse::<std::net::IpAddr>() {
-            Ok(std::net::IpAddr::V4(ip)) => {
-                let [a, b, ..] = ip.octets();
-                format!("{a}.{b}")
-            }
-            Ok(std::net::IpAddr::V6(ip)) => {
-                let s = ip.segments();
-                format!("{:x}:{:x}", s[0], s[1])
-            }
-            Err(_) => "unknown".to_owned(),
-        };
-        format!("n:{}", self.peppered("place", &network, 12))
+        self.network_of(scanner)
+    }
+
+    /// The client's network (/16 for IPv4, /32 for IPv6), hashed.
+    pub(crate) fn network_of(&self, scanner: &Scanner) -> String {
+        format!(
+            "n:{}",
+            self.peppered("place", &network(&scanner.client_addr), 12)
+        )
     }
 
     fn peppered(&self, purpose: &str, value: &str, len: usize) -> String {
@@ -212,12 +231,12 @@ impl Labels {
         let rule = &self.inner.settings.clones;
         let mut members = Vec::new();
         let mut owners: Vec<(Uuid, String, &'static str, u64)> = Vec::new();
-        for scan in scans.iter().filter(|s| !s.already_suspect) {
+        for scan in scans.iter().filter(|s| s.counts) {
             let Some(label) = scan.label else { continue };
             let id = label.into_uuid();
             members.push((format!("lsd:{id}"), scan.device.clone()));
             owners.push((id, scan.serial.clone(), "many_devices", rule.max_devices));
-            members.push((format!("lsp:{id}"), scan.place.clone()));
+            members.push((format!("lsp:{id}"), scan.network.clone()));
             owners.push((id, scan.serial.clone(), "many_places", rule.max_places));
             if scan.after_sale {
                 members.push((format!("lsa:{id}"), scan.device.clone()));
@@ -248,12 +267,55 @@ impl Labels {
         flagged
     }
 
+    /// A certifier who checked a suspect label clears the flag; its counts start again.
+    pub async fn clear_suspicion(
+        &self,
+        principal: &souk_auth::Principal,
+        serial: &str,
+    ) -> Result<(), LabelsError> {
+        crate::certifications::require_certifier(principal)?;
+        let serial = crate::Serial::parse(serial).ok_or(LabelsError::NotFound("label"))?;
+        let id: Option<Uuid> = labels::Entity::find()
+            .select_only()
+            .column(labels::Column::Id)
+            .filter(labels::Column::Serial.eq(serial.as_str()))
+            .into_tuple()
+            .one(self.db())
+            .await?;
+        let id = id.ok_or(LabelsError::NotFound("label"))?;
+        let sets = [
+            format!("lsd:{id}"),
+            format!("lsp:{id}"),
+            format!("lsa:{id}"),
+        ];
+        if let Err(e) = self.inner.cache.forget_distinct(&sets).await {
+            tracing::warn!(error = %e, "scan counters not reset");
+        }
+        labels::Entity::update_many()
+            .col_expr(labels::Column::Suspect, Expr::value(false))
+            .col_expr(
+                labels::Column::SuspectReason,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                labels::Column::SuspectSince,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(labels::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(labels::Column::Id.eq(id))
+            .exec(self.db())
+            .await?;
+        self.forget_label(serial.as_str()).await;
+        tracing::info!(%serial, "label's suspicion cleared");
+        Ok(())
+    }
+
     async fn store_scans(&self, scans: &[ScanRecord]) -> Result<(), LabelsError> {
         for chunk in scans.chunks(INSERT_CHUNK) {
             let rows = chunk.iter().map(|s| label_scans::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 label_id: Set(s.label.map(LabelId::into_uuid)),
-                serial: Set(truncate(&s.serial, 20).to_owned()),
+                serial: Set(s.serial.clone()),
                 at: Set(s.at),
                 place: Set(s.place.clone()),
                 device: Set(s.device.clone()),
@@ -279,6 +341,21 @@ fn group_by_reason(
             .push((*id, serial.clone()));
     }
     groups
+}
+
+/// An address's network: the first two bytes of IPv4, the first 32 bits of IPv6.
+fn network(addr: &str) -> String {
+    match addr.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => {
+            let [a, b, ..] = ip.octets();
+            format!("{a}.{b}")
+        }
+        Ok(std::net::IpAddr::V6(ip)) => {
+            let s = ip.segments();
+            format!("{:x}:{:x}", s[0], s[1])
+        }
+        Err(_) => "unknown".to_owned(),
+    }
 }
 
 fn truncate(s: &str, max_chars: usize) -> &str {

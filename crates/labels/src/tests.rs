@@ -252,11 +252,7 @@ fn changed(url: &str, part: &str) -> String {
                     let text: String = digits.iter().map(|d| char::from(b'0' + d)).collect();
                     ProductKey::Gtin(ok(text.parse()))
                 }
-                ProductKey::Brand(id) => {
-                    let mut bytes = *id.into_uuid().as_bytes();
-                    bytes[9] ^= 1;
-                    ProductKey::Brand(ProductId::from_uuid(uuid::Uuid::from_bytes(bytes)))
-                }
+                ProductKey::Brand(code) => ProductKey::Brand(swap(code, 3)),
             }
         }
         _ => panic!("no part {part}"),
@@ -309,8 +305,12 @@ backend_test!(async fn a_label_signed_with_a_rotated_out_key_verifies_and_one_si
     let f = Fixture::new(db).await;
     let old_links = f.labelled(None, 1).await;
     let old_kid = f.labels.keys_document().keys[0].kid.clone();
-    // Rotate: the next gateway signs with the new key, and still knows the old one.
-    let new_kid = ok(Keyring::rotate(&f.dir.path().join("keys.json")));
+    // Rotate in two steps. Staged, the next key is trusted by every replica that read the
+    // keyring since; activated, it signs, and the old one still verifies.
+    let path = f.dir.path().join("keys.json");
+    let new_kid = ok(Keyring::stage(&path));
+    let staged = f.labels_with("keys.json");
+    assert_eq!(ok(Keyring::activate(&path)), new_kid);
     let rotated = f.labels_with("keys.json");
     let keys = rotated.keys_document();
     assert_eq!(keys.keys.len(), 2);
@@ -327,6 +327,12 @@ backend_test!(async fn a_label_signed_with_a_rotated_out_key_verifies_and_one_si
     let batch = ok(rotated.issue(&f.certifier, cert.id, None, 1).await);
     assert_eq!(batch.key_id, new_kid);
     assert_ne!(batch.key_id, old_kid);
+    // A replica not yet restarted since the key was staged verifies what the new key signed.
+    let new_link = ok(rotated.batch_labels(&f.certifier, batch.id, None, 1).await).remove(0).url;
+    let (link, _) = ok(LabelLink::parse(&new_link));
+    let seen_by_staged = ok(staged.verify(Target::Link(link), &scanner("me")).await);
+    assert_eq!(seen_by_staged.verdict, Verdict::Authentic);
+    assert_eq!(seen_by_staged.key_status, Some(KeyStatus::Next));
 
     // A link signed by a key nobody published: not authentic, online or offline.
     let stranger = ok(Keyring::open(&f.dir.path().join("stranger.json"), true));
@@ -355,22 +361,33 @@ backend_test!(async fn a_label_signed_with_a_rotated_out_key_verifies_and_one_si
 
 backend_test!(async fn the_clone_rule_flags_a_label_scanned_from_many_devices_and_not_one_scanned_again_by_one_buyer(db) {
     let f = Fixture::new(db).await;
-    let links = f.labelled(None, 3).await;
+    let links = f.labelled(None, 4).await;
     let parse = |i: usize| ok(LabelLink::parse(&links[i])).0;
-    // Label 0: 25 phones. Label 1: one buyer, 60 times. Label 2: one phone in 7 places.
+    // Label 0: 25 phones. Label 1: one buyer, 60 times. Label 2: one phone on 7 networks.
+    // Label 3 would be flagged too if a client could name its places: 7 geohashes from one
+    // network count as one place.
     for device in 0..25 {
         ok(f.labels.verify(Target::Link(parse(0)), &scanner(&format!("phone-{device}"))).await);
     }
     for _ in 0..60 {
         ok(f.labels.verify(Target::Link(parse(1)), &scanner("the-buyer")).await);
     }
-    for place in ["evdm", "evdk", "ev9p", "ev3h", "eyc2", "u09t", "dr5r"] {
+    for (i, place) in ["evdm", "evdk", "ev9p", "ev3h", "eyc2", "u09t", "dr5r"].iter().enumerate() {
         let mut traveller = scanner("traveller");
-        traveller.place_hint = Some(format!("{place}x9z"));
+        traveller.client_addr = format!("41.{}.7.7", 100 + i);
         ok(f.labels.verify(Target::Link(parse(2)), &traveller).await);
+        let mut liar = scanner("liar");
+        liar.place_hint = Some(format!("{place}x9z"));
+        ok(f.labels.verify(Target::Link(parse(3)), &liar).await);
+    }
+    // Short codes typed by hand and forged links prove no copy: they do not count.
+    for device in 0..25 {
+        let (link, _) = ok(LabelLink::parse(&changed(&links[1], "signature")));
+        ok(f.labels.verify(Target::Link(link), &scanner(&format!("forger-{device}"))).await);
+        ok(f.labels.verify(Target::Code(parse(1).serial), &scanner(&format!("typist-{device}"))).await);
     }
     let flushed = ok(f.labels.flush_scans().await);
-    assert_eq!(flushed.scans, 25 + 60 + 7);
+    assert_eq!(flushed.scans, 25 + 60 + 7 + 7 + 50);
     let serial = |i: usize| parse(i).serial;
     let mut flagged = flushed.flagged.clone();
     flagged.sort();
@@ -387,19 +404,32 @@ backend_test!(async fn the_clone_rule_flags_a_label_scanned_from_many_devices_an
     assert_eq!(many.suspect.as_deref(), Some("many_devices"));
     assert_eq!(verdict(1).await.suspect, None);
     assert_eq!(verdict(2).await.suspect.as_deref(), Some("many_places"));
-    // Every scan is on record, hashed: no address or install id in the table.
-    let rows = f.db.conn.query_all_raw(Statement::from_string(
+    assert_eq!(verdict(3).await.suspect, None);
+    // A certifier who checked it clears the flag, and its counts start again.
+    assert!(matches!(f.labels.clear_suspicion(&f.artisan, &serial(0)).await, Err(LabelsError::Forbidden(_))));
+    ok(f.labels.clear_suspicion(&f.certifier, &serial(0)).await);
+    assert_eq!(verdict(0).await.suspect, None);
+    ok(f.labels.verify(Target::Link(parse(0)), &scanner("phone-0")).await);
+    assert_eq!(ok(f.labels.flush_scans().await).flagged, Vec::<String>::new());
+    // Every scan is on record, with its place and device hashed: the geohashes, addresses and
+    // install ids given are nowhere in the table.
+    let rows = ok(f.db.conn.query_all_raw(Statement::from_string(
         f.db.conn.get_database_backend(),
-        "SELECT device, place FROM label_scans".to_owned(),
-    )).await;
-    let rows = ok(rows);
-    assert!(rows.len() >= 92);
+        "SELECT serial, device, place FROM label_scans".to_owned(),
+    )).await);
+    assert!(rows.len() >= 149);
+    let mut places = std::collections::HashSet::new();
     for row in rows {
         let device: String = ok(row.try_get("", "device"));
         let place: String = ok(row.try_get("", "place"));
-        assert!(!device.contains("phone") && !device.contains("buyer"), "{device}");
-        assert!(!place.contains("196.200"), "{place}");
+        assert_eq!(device.len(), 32, "{device}");
+        assert!(place.len() == 14 && (place.starts_with("g:") || place.starts_with("n:")), "{place}");
+        for raw in ["phone", "buyer", "evdm", "196.200", "41.1"] {
+            assert!(!device.contains(raw) && !place.contains(raw), "{raw} stored");
+        }
+        places.insert(place);
     }
+    assert!(places.len() >= 8, "the geohashes given are kept, hashed: {places:?}");
 });
 
 backend_test!(async fn a_revoked_label_is_on_the_signed_revocation_list_offline_verifiers_trust(db) {
@@ -494,7 +524,10 @@ fn a_qr_code_decodes_back_to_its_link_and_fits_two_centimetres() {
     };
     let dir = ok(tempfile::tempdir());
     let keys = ok(Keyring::open(&dir.path().join("k.json"), true));
-    for product in [signed.product.clone(), ProductKey::Brand(ProductId::new())] {
+    for product in [
+        signed.product.clone(),
+        ProductKey::Brand("K7Q2M9XP3D".into()),
+    ] {
         let signed = Signed {
             product,
             ..signed.clone()
@@ -587,7 +620,7 @@ fn the_sheet_opens_and_has_one_qr_code_per_label() {
         .map(|i| {
             let serial = Serial::random();
             crate::BatchLabel {
-                url: format!("https://label.example.ma/p/AZiC0123456789abcdefgh/21/{serial}?c=C7K2M9XP&d=261202&k=A1B2C3&s={i:0>86}"),
+                url: format!("https://label.example.ma/p/0123456789/21/{serial}?c=C7K2M9XP&d=261202&k=A1B2C3&s={i:0>86}"),
                 serial,
                 status: "issued".into(),
             }

@@ -72,6 +72,8 @@ pub struct Verification {
     pub maker: Option<Maker>,
     pub state: Option<LabelState>,
     pub ownership: Option<Ownership>,
+    /// The link that was scanned (none for a typed short code).
+    pub scanned: Option<LabelLink>,
     /// Why the label looks cloned, if it does.
     pub suspect: Option<String>,
     pub key_status: Option<KeyStatus>,
@@ -98,8 +100,12 @@ impl Labels {
             Target::Link(link) => link.serial.clone(),
             Target::Code(code) => code.clone(),
         };
+        let scanned = match &target {
+            Target::Link(link) => Some(link.clone()),
+            Target::Code(_) => None,
+        };
         let view = match Serial::parse(&asked) {
-            Some(serial) => self.view(&serial).await?,
+            Some(serial) => self.label(&serial).await?,
             None => None,
         };
         let Some(view) = view else {
@@ -110,10 +116,11 @@ impl Labels {
                 maker: None,
                 state: None,
                 ownership: None,
+                scanned,
                 suspect: None,
                 key_status: None,
             };
-            self.scan(&verification, scanner, false);
+            self.scan(&verification, scanner, false, false);
             return Ok(verification);
         };
         let key_status = self.inner.keys.status(&view.key_id);
@@ -126,7 +133,7 @@ impl Labels {
             Verdict::Authentic if key_status.is_none() => {
                 Verdict::NotAuthentic(NotAuthentic::UnknownKey)
             }
-            Verdict::Authentic if !view.signature_valid => {
+            Verdict::Authentic if !self.stored_signature_valid(&view) => {
                 Verdict::NotAuthentic(NotAuthentic::BadSignature)
             }
             Verdict::Authentic if view.revoked_at.is_some() => Verdict::Revoked,
@@ -163,6 +170,9 @@ impl Labels {
         let after_sale = sale.is_some()
             && !ownership.is_some_and(|o| o.yours)
             && view.owner_device.as_deref() != Some(device.as_str());
+        let counts = matches!(target, Target::Link(_))
+            && verdict == Verdict::Authentic
+            && view.suspect_reason.is_none();
         let verification = Verification {
             serial: view.serial.to_string(),
             verdict,
@@ -171,10 +181,28 @@ impl Labels {
             maker: Some(maker),
             state: Some(state),
             ownership,
+            scanned,
             key_status,
         };
-        self.scan(&verification, scanner, after_sale);
+        self.scan(&verification, scanner, after_sale, counts);
         Ok(verification)
+    }
+
+    fn stored_signature_valid(&self, view: &LabelView) -> bool {
+        view.signature_valid.unwrap_or_else(|| {
+            crate::link::ProductKey::parse(&view.product_key).is_ok_and(|product| {
+                let signed = crate::link::Signed {
+                    product,
+                    serial: view.serial.to_string(),
+                    certification: view.certification_code.clone(),
+                    issued_on: view.issued_on,
+                    key_id: view.key_id.clone(),
+                };
+                self.inner
+                    .keys
+                    .verifies(&view.key_id, &signed.message(), &view.signature)
+            })
+        })
     }
 
     /// Whether a scanned link is the one issued with this serial.
@@ -247,21 +275,34 @@ impl Labels {
         }))
     }
 
-    fn scan(&self, verification: &Verification, scanner: &Scanner, after_sale: bool) {
+    fn scan(&self, verification: &Verification, scanner: &Scanner, after_sale: bool, counts: bool) {
         let outcome = match verification.verdict {
             Verdict::NotAuthentic(NotAuthentic::UnknownSerial) => "unknown",
             v => v.as_str(),
         };
+        // What was asked is stored as one of our serials, or cut to the characters a serial
+        // may have: anything else a client sends stays out of the database.
+        let serial = match Serial::parse(&verification.serial) {
+            Some(serial) => serial.to_string(),
+            None => verification
+                .serial
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .take(20)
+                .collect(),
+        };
         self.record_scan(ScanRecord {
             label: verification.view.as_ref().map(|v| v.id),
-            serial: verification.serial.clone(),
+            serial,
             at: Utc::now(),
             place: self.place_of(scanner),
+            network: self.network_of(scanner),
             device: self.device_of(scanner),
             outcome,
             channel: scanner.channel,
             after_sale,
-            already_suspect: verification.suspect.is_some(),
+            counts,
+            attempts: 0,
         });
     }
 }

@@ -71,8 +71,9 @@ pub struct LabelView {
     pub issued_on: NaiveDate,
     pub key_id: String,
     pub signature: String,
-    /// The stored signature verified with its key when this was loaded.
-    pub signature_valid: bool,
+    /// Whether the stored signature verified with its key when this was loaded; `None` when the
+    /// process that loaded it did not know the key (the verifying process then checks itself).
+    pub signature_valid: Option<bool>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub revoked_reason: Option<String>,
     pub attached: bool,
@@ -124,13 +125,9 @@ pub enum LabelState {
 }
 
 impl Labels {
-    /// The cached view of a label, or `None` if no label has this serial.
-    /// A label as issued, without counting a scan (the resolver's link lists).
+    /// The cached view of a label, or `None` if no label has this serial. Not a scan (the
+    /// resolver's link lists read it too).
     pub async fn label(&self, serial: &Serial) -> Result<Option<LabelView>, LabelsError> {
-        self.view(serial).await
-    }
-
-    pub(crate) async fn view(&self, serial: &Serial) -> Result<Option<LabelView>, LabelsError> {
         let scope = cache_keys::label(serial.as_str());
         let key = CacheKey {
             family: FAMILY_LABEL,
@@ -181,10 +178,12 @@ impl Labels {
             .find(|c| c.id.into_uuid() == product.craft_id)
             .ok_or_else(|| LabelsError::Corrupt(format!("product {} has no craft", product.id)))?;
         let link = link_of(&row)?;
-        let signature_valid = link.claimed().is_some_and(|signed| {
-            self.inner
-                .keys
-                .verifies(&row.key_id, &signed.message(), &row.signature)
+        let signature_valid = self.inner.keys.status(&row.key_id).map(|_| {
+            link.claimed().is_some_and(|signed| {
+                self.inner
+                    .keys
+                    .verifies(&row.key_id, &signed.message(), &row.signature)
+            })
         });
         let corrupt =
             |what: &str, e: serde_json::Error| LabelsError::Corrupt(format!("{what}: {e}"));

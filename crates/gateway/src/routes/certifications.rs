@@ -77,13 +77,18 @@ pub struct CertificationDto {
     pub id: CertificationId,
     /// Printed and signed in its labels' links.
     pub code: String,
+    /// These three for certifiers and operators only: a label's page links here, and the
+    /// public must learn no more of the maker than the label shows.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_id: Option<ProductId>,
-    pub artisan_id: ArtisanId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub artisan_id: Option<ArtisanId>,
     /// The craft of a product line.
     pub craft: Option<String>,
     pub standard: String,
     pub standard_version: String,
-    pub inspector: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inspector: Option<String>,
     pub inspected_on: NaiveDate,
     pub result: ResultDto,
     pub valid_from: NaiveDate,
@@ -107,12 +112,12 @@ fn certification_dto(c: &Certification, full: bool) -> CertificationDto {
     CertificationDto {
         id: c.id,
         code: c.code.clone(),
-        product_id: c.product,
-        artisan_id: c.artisan,
+        product_id: c.product.filter(|_| full),
+        artisan_id: full.then_some(c.artisan),
         craft: c.craft.clone(),
         standard: c.standard.clone(),
         standard_version: c.standard_version.clone(),
-        inspector: c.inspector.clone(),
+        inspector: full.then(|| c.inspector.clone()),
         inspected_on: c.inspected_on,
         result: if c.passed {
             ResultDto::Passed

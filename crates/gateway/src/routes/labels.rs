@@ -160,7 +160,7 @@ fn file(content_type: &'static str, name: Option<String>, bytes: Vec<u8>) -> Res
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn sheet(
+pub async fn get_sheet(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     ApiPath(id): ApiPath<LabelBatchId>,
@@ -226,7 +226,8 @@ pub struct VerifyParams {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ItemDto {
-    pub product_id: ProductId,
+    /// Only when the maker shows their workshop (the product's page names them).
+    pub product_id: Option<ProductId>,
     pub title: Option<Localized>,
     pub craft: String,
     pub craft_name: Option<Localized>,
@@ -302,6 +303,9 @@ pub struct VerificationDto {
     pub page: Option<String>,
 }
 
+/// The answer to a verification. `page` is the page of what was scanned, and only when it is
+/// authentic: echoing the issued link to someone who typed a short code, or who scanned a
+/// forgery, would hand them a printable copy of the real label.
 pub(crate) fn verification_dto(v: &Verification, lang: Lang, base: &str) -> VerificationDto {
     let view = v.view.as_ref();
     let (status, sold_on, revoked_on) = match v.state {
@@ -331,12 +335,18 @@ pub(crate) fn verification_dto(v: &Verification, lang: Lang, base: &str) -> Veri
             yours: o.yours,
             registered_now: o.registered_now,
         }),
-        item: view.map(|v| ItemDto {
-            product_id: v.item.id,
-            title: v.item.title.localize(lang, v.item.default_lang),
-            craft: v.item.craft.clone(),
-            craft_name: v.item.craft_name.localize(lang, Lang::Fr),
-            photo: v.item.photo.clone(),
+        item: view.map(|view| ItemDto {
+            // The product's catalog page names its maker: linked only if they show their
+            // workshop on labels.
+            product_id: v
+                .maker
+                .as_ref()
+                .is_some_and(|m| m.disclosure == LabelDisclosure::Workshop)
+                .then_some(view.item.id),
+            title: view.item.title.localize(lang, view.item.default_lang),
+            craft: view.item.craft.clone(),
+            craft_name: view.item.craft_name.localize(lang, Lang::Fr),
+            photo: view.item.photo.clone(),
         }),
         maker: v.maker.as_ref().map(|m| MakerDto {
             name: m
@@ -366,19 +376,28 @@ pub(crate) fn verification_dto(v: &Verification, lang: Lang, base: &str) -> Veri
         key_id: view.map(|v| v.key_id.clone()),
         key_status: v.key_status.map(|s| {
             match s {
+                KeyStatus::Next => "next",
                 KeyStatus::Active => "active",
                 KeyStatus::Retired => "retired",
             }
             .to_owned()
         }),
-        page: view.map(|v| {
-            format!(
+        page: match (v.verdict, &v.scanned) {
+            (Verdict::Authentic, Some(link)) => Some(format!(
                 "{base}/verify/{}?{}&lang={}",
-                v.item_path,
-                v.signed_query,
+                link.item_path(),
+                link.signed_query(),
                 lang.code()
-            )
-        }),
+            )),
+            (Verdict::Authentic, None) => view.map(|view| {
+                format!(
+                    "{base}/verify?code={}&lang={}",
+                    view.serial.short_code(),
+                    lang.code()
+                )
+            }),
+            _ => None,
+        },
     }
 }
 
@@ -417,7 +436,10 @@ pub async fn verify(
         }
         None => Target::Code(serial),
     };
-    let verification = state.labels.verify(target, &scanner).await?;
+    let labels = state.labels.clone();
+    // Detached: a scan that registers an owner finishes (and drops the cached view) even if
+    // the phone goes away.
+    let verification = detached(async move { labels.verify(target, &scanner).await }).await?;
     let base = &state.labels.settings().base_url;
     let mut response = Json(verification_dto(&verification, lang, base)).into_response();
     let headers = response.headers_mut();
@@ -473,6 +495,7 @@ pub async fn revoke(
         key_status: None,
         ownership: None,
         maker: None,
+        scanned: None,
         view: Some(view),
     };
     Ok(Json(verification_dto(
@@ -480,6 +503,30 @@ pub async fn revoke(
         lang,
         &state.labels.settings().base_url,
     )))
+}
+
+/// Clears a label's "suspected clone" flag once a certifier has checked it; its scan counts
+/// start again (certifiers and operators).
+#[utoipa::path(
+    post,
+    path = "/v1/labels/{serial}/clear-suspicion",
+    tag = "labels",
+    params(("serial" = String, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 204),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn clear_suspicion(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    ApiPath(serial): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    let labels = state.labels.clone();
+    detached(async move { labels.clear_suspicion(&principal, &serial).await }).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Marks a label as stuck on its item (its maker, their agent, or an operator).
@@ -501,7 +548,8 @@ pub async fn attach(
     Authenticated(principal): Authenticated,
     ApiPath(serial): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    state.labels.attach(&principal, &serial).await?;
+    let labels = state.labels.clone();
+    detached(async move { labels.attach(&principal, &serial).await }).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -630,7 +678,7 @@ pub async fn report(
         (status = 403, body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn reports(
+pub async fn list_reports(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
 ) -> Result<Json<List<ReportDto>>, ApiError> {
@@ -647,7 +695,7 @@ pub async fn reports(
     tag = "labels",
     responses((status = 200, content_type = "application/json", body = Object))
 )]
-pub async fn keys(State(state): State<AppState>) -> Response {
+pub async fn get_keys(State(state): State<AppState>) -> Response {
     let doc: KeysDocument = state.labels.keys_document();
     let mut response = Json(doc).into_response();
     response.headers_mut().insert(
@@ -668,7 +716,7 @@ pub async fn keys(State(state): State<AppState>) -> Response {
     tag = "labels",
     responses((status = 200, content_type = "application/json", body = Object))
 )]
-pub async fn revocations(State(state): State<AppState>) -> Result<Response, ApiError> {
+pub async fn get_revocations(State(state): State<AppState>) -> Result<Response, ApiError> {
     let list: std::sync::Arc<RevocationList> = state.labels.revocation_list().await?;
     let mut response = Json(list.as_ref().clone()).into_response();
     response.headers_mut().insert(
@@ -689,6 +737,26 @@ pub enum DisclosureDto {
     Workshop,
     Name,
     Anonymous,
+}
+
+impl From<DisclosureDto> for LabelDisclosure {
+    fn from(d: DisclosureDto) -> Self {
+        match d {
+            DisclosureDto::Workshop => LabelDisclosure::Workshop,
+            DisclosureDto::Name => LabelDisclosure::Name,
+            DisclosureDto::Anonymous => LabelDisclosure::Anonymous,
+        }
+    }
+}
+
+impl From<LabelDisclosure> for DisclosureDto {
+    fn from(d: LabelDisclosure) -> Self {
+        match d {
+            LabelDisclosure::Workshop => DisclosureDto::Workshop,
+            LabelDisclosure::Name => DisclosureDto::Name,
+            LabelDisclosure::Anonymous => DisclosureDto::Anonymous,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -725,21 +793,12 @@ pub async fn set_disclosure(
     ApiPath(id): ApiPath<ArtisanId>,
     ApiJson(body): ApiJson<DisclosureRequest>,
 ) -> Result<Json<DisclosureAnswer>, ApiError> {
-    let disclosure = match body.label_disclosure {
-        DisclosureDto::Workshop => LabelDisclosure::Workshop,
-        DisclosureDto::Name => LabelDisclosure::Name,
-        DisclosureDto::Anonymous => LabelDisclosure::Anonymous,
-    };
     let record = state
         .catalog
-        .set_label_disclosure(&principal, id, disclosure)
+        .set_label_disclosure(&principal, id, body.label_disclosure.into())
         .await?;
     Ok(Json(DisclosureAnswer {
         artisan_id: id,
-        label_disclosure: match record.artisan.label_disclosure {
-            LabelDisclosure::Workshop => DisclosureDto::Workshop,
-            LabelDisclosure::Name => DisclosureDto::Name,
-            LabelDisclosure::Anonymous => DisclosureDto::Anonymous,
-        },
+        label_disclosure: record.artisan.label_disclosure.into(),
     }))
 }

@@ -90,7 +90,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(certifications::issue_labels))
         .routes(routes!(labels::get_batch))
         .routes(routes!(labels::batch_labels))
-        .routes(routes!(labels::sheet))
+        .routes(routes!(labels::get_sheet))
         .routes(routes!(labels::qr_png))
         .routes(routes!(labels::qr_svg))
         .routes(routes!(labels::verify))
@@ -98,9 +98,10 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(labels::attach))
         .routes(routes!(labels::send_with))
         .routes(routes!(labels::report))
-        .routes(routes!(labels::reports))
-        .routes(routes!(labels::keys))
-        .routes(routes!(labels::revocations))
+        .routes(routes!(labels::list_reports))
+        .routes(routes!(labels::get_keys))
+        .routes(routes!(labels::get_revocations))
+        .routes(routes!(labels::clear_suspicion))
         .routes(routes!(labels::set_disclosure))
 }
 

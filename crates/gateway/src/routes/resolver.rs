@@ -122,8 +122,7 @@ pub async fn resolve(
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains(LINKSET));
-    let linkset_url = format!("{}?linkType=linkset", link.item_path());
-    let linkset_url = format!("/{linkset_url}");
+    let linkset_url = format!("/{}?linkType=linkset", link.item_path());
     match asked.map(link_type) {
         Some("all" | "linkset") => linkset(&state, &link, path, query).await,
         None if accepts_linkset => linkset(&state, &link, path, query).await,
