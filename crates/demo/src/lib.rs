@@ -1,9 +1,13 @@
 //! Demo data of the Fès-Meknès region: the crafts taxonomy, artisans from Fès, Sefrou, Moulay
 //! Yacoub, Taounate, Boulemane and nearby, and products named in Arabic, French and English.
-//! The same generator makes large catalogs (`souk seed --products 100000`) for benchmarks.
+//! The same generator makes large catalogs (`souk seed --products 100000`) for benchmarks. And a
+//! few demo labels to scan.
 
 mod data;
 mod generator;
+mod labels;
+
+pub use labels::{DEMO_CERTIFIER, seed_labels};
 
 use std::collections::HashSet;
 

@@ -168,18 +168,6 @@ impl App {
         )
         .with_photos(photos(settings)?);
         let auth = AuthService::new(db.clone(), cache.clone(), auth_settings(settings))?;
-        if settings.demo.seed_on_first_run && backend(settings) == Backend::Sqlite {
-            let report = souk_demo::seed_demo(&catalog)
-                .await
-                .map_err(|e| StartError::Seed(e.to_string()))?;
-            if report.products > 0 {
-                tracing::info!(
-                    products = report.products,
-                    artisans = report.artisans,
-                    "demo catalog seeded"
-                );
-            }
-        }
         let agents = Agents::new(
             db.clone(),
             catalog.clone(),
@@ -195,6 +183,9 @@ impl App {
             catalog.clone(),
             settings.label_settings(),
         )?;
+        if settings.demo.seed_on_first_run && backend(settings) == Backend::Sqlite {
+            seed_demo(&catalog, &auth, &labels).await?;
+        }
         let orders = Orders::new(db.clone(), catalog.clone(), settings.order_settings());
         if settings.payments.stripe_secret_key.is_empty() {
             tracing::info!("card payments are off: no Stripe key configured");
@@ -256,6 +247,31 @@ impl App {
         }
         served
     }
+}
+
+/// The demo catalog and a few demo labels, on the first start of an empty database. The labels'
+/// links are logged: open one to see a label verified.
+async fn seed_demo(
+    catalog: &Catalog,
+    auth: &AuthService,
+    labels: &Labels,
+) -> Result<(), StartError> {
+    let report = souk_demo::seed_demo(catalog)
+        .await
+        .map_err(|e| StartError::Seed(e.to_string()))?;
+    if report.products == 0 {
+        return Ok(());
+    }
+    tracing::info!(
+        products = report.products,
+        artisans = report.artisans,
+        "demo catalog seeded"
+    );
+    let links = souk_demo::seed_labels(catalog, auth, labels, 3).await?;
+    for link in &links {
+        tracing::info!(%link, "demo label: open it to see it verified");
+    }
+    Ok(())
 }
 
 /// Gives back the stock of orders whose reservation lapsed. Every replica runs one; expiring

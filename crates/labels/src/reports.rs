@@ -108,7 +108,9 @@ impl Labels {
             reason: input.reason,
             details,
             contact,
-            place: self.place_of(scanner),
+            place: self
+                .place_of(scanner)
+                .unwrap_or_else(|| self.network_of(scanner)),
             status: "open".into(),
             created_at: Utc::now(),
         };

@@ -89,9 +89,29 @@ const MAX_ATTEMPTS: u8 = 3;
 /// Scans per insert statement (8 columns a row).
 const INSERT_CHUNK: usize = 1_000;
 
-#[derive(Debug, Default)]
+/// Members this process already added to a label's sets recently: sent again, they would not
+/// change a count, so they are not sent (a phone scanning its own label again costs Redis
+/// nothing).
+const COUNTED_MEMORY: u64 = 500_000;
+const COUNTED_FOR: std::time::Duration = std::time::Duration::from_secs(3600);
+
+#[derive(Debug)]
 pub(crate) struct ScanBook {
     pending: Mutex<Vec<ScanRecord>>,
+    counted: moka::sync::Cache<String, ()>,
+}
+
+impl Default for ScanBook {
+    fn default() -> Self {
+        Self {
+            pending: Mutex::new(Vec::new()),
+            counted: moka::sync::Cache::builder()
+                .max_capacity(COUNTED_MEMORY)
+                .time_to_live(COUNTED_FOR)
+                .support_invalidation_closures()
+                .build(),
+        }
+    }
 }
 
 impl ScanBook {
@@ -109,7 +129,11 @@ impl ScanBook {
     fn take(&self) -> Vec<ScanRecord> {
         self.pending
             .lock()
-            .map(|mut p| std::mem::take(&mut *p))
+            .map(|mut p| {
+                // The next batch is likely the size of this one: no regrowing it scan by scan.
+                let capacity = p.len();
+                std::mem::replace(&mut *p, Vec::with_capacity(capacity))
+            })
             .unwrap_or_default()
     }
 
@@ -154,17 +178,13 @@ impl Labels {
         self.peppered("device", &source, 32)
     }
 
-    /// The coarse place of a scan, hashed: the geohash the scanner gave, cut to 4 characters
-    /// (about 20 km), or else their network.
-    pub(crate) fn place_of(&self, scanner: &Scanner) -> String {
+    /// The coarse place the scanner gave, hashed: a geohash cut to 4 characters (about 20 km).
+    /// Without one, a scan's place is its network.
+    pub(crate) fn place_of(&self, scanner: &Scanner) -> Option<String> {
         const GEOHASH: &str = "0123456789bcdefghjkmnpqrstuvwxyz";
-        if let Some(hint) = scanner.place_hint.as_deref() {
-            let hint = hint.trim().to_ascii_lowercase();
-            if hint.len() >= 2 && hint.chars().all(|c| GEOHASH.contains(c)) {
-                return format!("g:{}", self.peppered("place", truncate(&hint, 4), 12));
-            }
-        }
-        self.network_of(scanner)
+        let hint = scanner.place_hint.as_deref()?.trim().to_ascii_lowercase();
+        (hint.len() >= 2 && hint.chars().all(|c| GEOHASH.contains(c)))
+            .then(|| format!("g:{}", self.peppered("place", truncate(&hint, 4), 12)))
     }
 
     /// The client's network (/16 for IPv4, /32 for IPv6), hashed.
@@ -231,21 +251,38 @@ impl Labels {
         let rule = &self.inner.settings.clones;
         let mut members = Vec::new();
         let mut owners: Vec<(Uuid, String, &'static str, u64)> = Vec::new();
+        let counted = &self.inner.scans.counted;
+        let mut memos = std::collections::HashSet::new();
         for scan in scans.iter().filter(|s| s.counts) {
             let Some(label) = scan.label else { continue };
             let id = label.into_uuid();
-            members.push((format!("lsd:{id}"), scan.device.clone()));
-            owners.push((id, scan.serial.clone(), "many_devices", rule.max_devices));
-            members.push((format!("lsp:{id}"), scan.network.clone()));
-            owners.push((id, scan.serial.clone(), "many_places", rule.max_places));
+            let mut mark = |set: String, member: &str, reason: &'static str, max: u64| {
+                let memo = format!("{set}\u{1f}{member}");
+                if counted.contains_key(&memo) || !memos.insert(memo) {
+                    return;
+                }
+                members.push((set, member.to_owned()));
+                owners.push((id, scan.serial.clone(), reason, max));
+            };
+            mark(
+                format!("lsd:{id}"),
+                &scan.device,
+                "many_devices",
+                rule.max_devices,
+            );
+            mark(
+                format!("lsp:{id}"),
+                &scan.network,
+                "many_places",
+                rule.max_places,
+            );
             if scan.after_sale {
-                members.push((format!("lsa:{id}"), scan.device.clone()));
-                owners.push((
-                    id,
-                    scan.serial.clone(),
+                mark(
+                    format!("lsa:{id}"),
+                    &scan.device,
                     "scanned_after_sale",
                     rule.max_devices_after_sale,
-                ));
+                );
             }
         }
         let mut flagged = HashMap::new();
@@ -254,6 +291,11 @@ impl Labels {
         }
         match self.inner.cache.count_distinct(&members, rule.window).await {
             Ok(sizes) => {
+                // Remembered once counted: if the counters were unreachable, the next flush
+                // sends them again.
+                for memo in memos {
+                    counted.insert(memo, ());
+                }
                 for ((id, serial, reason, max), size) in owners.into_iter().zip(sizes) {
                     if size > max {
                         flagged.entry((id, serial)).or_insert(reason);
@@ -288,6 +330,16 @@ impl Labels {
             format!("lsp:{id}"),
             format!("lsa:{id}"),
         ];
+        // What this process remembers having counted goes too, or it would not count again.
+        let prefixes: Vec<String> = sets.iter().map(|s| format!("{s}\u{1f}")).collect();
+        if let Err(e) = self
+            .inner
+            .scans
+            .counted
+            .invalidate_entries_if(move |memo, _| prefixes.iter().any(|p| memo.starts_with(p)))
+        {
+            tracing::warn!(error = %e, "counted scans not forgotten");
+        }
         if let Err(e) = self.inner.cache.forget_distinct(&sets).await {
             tracing::warn!(error = %e, "scan counters not reset");
         }

@@ -11,7 +11,7 @@ use souk_db::{
     entities::labels,
     sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr},
 };
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use crate::{
     KeyStatus, Labels, LabelsError,
@@ -67,7 +67,7 @@ pub struct Verification {
     pub verdict: Verdict,
     /// The label's view when it is ours (also when the link scanned was tampered with: the
     /// page then shows what the real label is for).
-    pub view: Option<LabelView>,
+    pub view: Option<Arc<LabelView>>,
     /// Its maker, as far as they agreed to be shown.
     pub maker: Option<Maker>,
     pub state: Option<LabelState>,
@@ -120,7 +120,13 @@ impl Labels {
                 suspect: None,
                 key_status: None,
             };
-            self.scan(&verification, scanner, false, false);
+            self.scan(
+                &verification,
+                scanner,
+                &self.device_of(scanner),
+                false,
+                false,
+            );
             return Ok(verification);
         };
         let key_status = self.inner.keys.status(&view.key_id);
@@ -161,7 +167,12 @@ impl Labels {
             (None, _, Some((buyer, _)))
                 if scanner_account == Some(buyer) && verdict == Verdict::Authentic =>
             {
-                self.register_owner(&view, buyer, &device).await?
+                // In a task of its own: the registration and the dropping of the cached view
+                // finish even if the phone goes away mid-request.
+                let (labels, view, device) = (self.clone(), Arc::clone(&view), device.clone());
+                tokio::spawn(async move { labels.register_owner(&view, buyer, &device).await })
+                    .await
+                    .map_err(|e| LabelsError::Corrupt(format!("registration task: {e}")))??
             }
             _ => None,
         };
@@ -184,7 +195,7 @@ impl Labels {
             scanned,
             key_status,
         };
-        self.scan(&verification, scanner, after_sale, counts);
+        self.scan(&verification, scanner, &device, after_sale, counts);
         Ok(verification)
     }
 
@@ -275,7 +286,14 @@ impl Labels {
         }))
     }
 
-    fn scan(&self, verification: &Verification, scanner: &Scanner, after_sale: bool, counts: bool) {
+    fn scan(
+        &self,
+        verification: &Verification,
+        scanner: &Scanner,
+        device: &str,
+        after_sale: bool,
+        counts: bool,
+    ) {
         let outcome = match verification.verdict {
             Verdict::NotAuthentic(NotAuthentic::UnknownSerial) => "unknown",
             v => v.as_str(),
@@ -291,13 +309,14 @@ impl Labels {
                 .take(20)
                 .collect(),
         };
+        let network = self.network_of(scanner);
         self.record_scan(ScanRecord {
             label: verification.view.as_ref().map(|v| v.id),
             serial,
             at: Utc::now(),
-            place: self.place_of(scanner),
-            network: self.network_of(scanner),
-            device: self.device_of(scanner),
+            place: self.place_of(scanner).unwrap_or_else(|| network.clone()),
+            network,
+            device: device.to_owned(),
             outcome,
             channel: scanner.channel,
             after_sale,

@@ -3,6 +3,8 @@
 //! maker is the catalog's cached profile, cut down to what the artisan agreed to show
 //! ([`Maker::of`]) before anything else sees it.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use souk_cache::CacheKey;
@@ -127,7 +129,7 @@ pub enum LabelState {
 impl Labels {
     /// The cached view of a label, or `None` if no label has this serial. Not a scan (the
     /// resolver's link lists read it too).
-    pub async fn label(&self, serial: &Serial) -> Result<Option<LabelView>, LabelsError> {
+    pub async fn label(&self, serial: &Serial) -> Result<Option<Arc<LabelView>>, LabelsError> {
         let scope = cache_keys::label(serial.as_str());
         let key = CacheKey {
             family: FAMILY_LABEL,
@@ -146,7 +148,7 @@ impl Labels {
             })
             .await;
         match loaded {
-            Ok(view) => Ok(Some(view.as_ref().clone())),
+            Ok(view) => Ok(Some(view)),
             Err(LabelsError::NotFound("label")) => Ok(None),
             Err(e) => Err(e),
         }
@@ -164,13 +166,14 @@ impl Labels {
         else {
             return Ok(None);
         };
-        let product = products::Entity::find_by_id(row.product_id)
-            .one(conn)
-            .await?
+        // The product and the certification together: one round trip's wait, not two.
+        let (product, cert) = tokio::join!(
+            products::Entity::find_by_id(row.product_id).one(conn),
+            certifications::Entity::find_by_id(row.certification_id).one(conn),
+        );
+        let product = product?
             .ok_or_else(|| LabelsError::Corrupt(format!("label {serial} has no product")))?;
-        let cert = certifications::Entity::find_by_id(row.certification_id)
-            .one(conn)
-            .await?
+        let cert = cert?
             .ok_or_else(|| LabelsError::Corrupt(format!("label {serial} has no certification")))?;
         let crafts = self.inner.catalog.crafts().await?;
         let craft = crafts

@@ -20,10 +20,7 @@ use souk_labels::{
 use crate::{
     error::ApiError,
     extract::{ApiQuery, LabelScanner, Language},
-    routes::{
-        detached,
-        label_text::{Text, text},
-    },
+    routes::label_text::{Text, text},
     state::AppState,
 };
 
@@ -309,9 +306,7 @@ pub async fn page(
         Err(_) => return Ok(invalid_link(lang, StatusCode::BAD_REQUEST)),
     };
     scanner.channel = Channel::Page;
-    let labels = state.labels.clone();
-    let verification =
-        detached(async move { labels.verify(Target::Link(link), &scanner).await }).await?;
+    let verification = state.labels.verify(Target::Link(link), &scanner).await?;
     let page = verification_page(t, &verification, &switcher(path, query));
     Ok(html_response(status_of(&verification), t.lang, page))
 }
@@ -349,9 +344,7 @@ pub async fn code_page(
         ));
     };
     scanner.channel = Channel::Page;
-    let labels = state.labels.clone();
-    let verification =
-        detached(async move { labels.verify(Target::Code(code), &scanner).await }).await?;
+    let verification = state.labels.verify(Target::Code(code), &scanner).await?;
     let page = layout(
         t,
         &switch,

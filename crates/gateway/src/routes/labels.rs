@@ -436,10 +436,7 @@ pub async fn verify(
         }
         None => Target::Code(serial),
     };
-    let labels = state.labels.clone();
-    // Detached: a scan that registers an owner finishes (and drops the cached view) even if
-    // the phone goes away.
-    let verification = detached(async move { labels.verify(target, &scanner).await }).await?;
+    let verification = state.labels.verify(target, &scanner).await?;
     let base = &state.labels.settings().base_url;
     let mut response = Json(verification_dto(&verification, lang, base)).into_response();
     let headers = response.headers_mut();
@@ -496,7 +493,7 @@ pub async fn revoke(
         ownership: None,
         maker: None,
         scanned: None,
-        view: Some(view),
+        view: Some(std::sync::Arc::new(view)),
     };
     Ok(Json(verification_dto(
         &verification,

@@ -145,7 +145,10 @@ pub async fn resolve(
     }
 }
 
-async fn known(state: &AppState, link: &LabelLink) -> Result<souk_labels::LabelView, ApiError> {
+async fn known(
+    state: &AppState,
+    link: &LabelLink,
+) -> Result<std::sync::Arc<souk_labels::LabelView>, ApiError> {
     let serial = Serial::parse(&link.serial).ok_or_else(|| ApiError::not_found("label"))?;
     state
         .labels
