@@ -113,11 +113,14 @@ impl Browser {
         Some(browser)
     }
 
-    async fn command(&self, path: &str, body: Value) -> Value {
-        let reply: Value = self
-            .http
-            .post(format!("{}/session/{}/{path}", self.base, self.session))
-            .json(&body)
+    /// A session command: POST with a body, or GET without; its answer's `value`.
+    async fn send(&self, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}/session/{}/{path}", self.base, self.session);
+        let request = match body {
+            Some(body) => self.http.post(url).json(&body),
+            None => self.http.get(url),
+        };
+        let reply: Value = request
             .send()
             .await
             .unwrap_or_else(|e| panic!("{path}: {e}"))
@@ -127,17 +130,12 @@ impl Browser {
         reply["value"].clone()
     }
 
+    async fn command(&self, path: &str, body: Value) -> Value {
+        self.send(path, Some(body)).await
+    }
+
     async fn get(&self, path: &str) -> Value {
-        let reply: Value = self
-            .http
-            .get(format!("{}/session/{}/{path}", self.base, self.session))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{path}: {e}"))
-            .json()
-            .await
-            .unwrap_or_else(|e| panic!("{path}: {e}"));
-        reply["value"].clone()
+        self.send(path, None).await
     }
 
     pub(crate) async fn open(&self, url: &str) {
