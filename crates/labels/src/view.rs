@@ -65,9 +65,6 @@ pub struct CertificationFacts {
 pub struct LabelView {
     pub id: LabelId,
     pub serial: Serial,
-    /// The printed link (with its signature), path and query, no domain.
-    pub item_path: String,
-    pub signed_query: String,
     pub product_key: String,
     pub certification_code: String,
     pub issued_on: NaiveDate,
@@ -198,8 +195,6 @@ impl Labels {
         Ok(Some(LabelView {
             id: LabelId::from_uuid(row.id),
             serial: serial.clone(),
-            item_path: link.item_path(),
-            signed_query: link.signed_query(),
             product_key: row.product_key,
             certification_code: row.certification_code,
             issued_on: row.issued_on,

@@ -205,8 +205,8 @@ pub async fn certify(
     )
 }
 
-/// A certification: public (what a label's page links to); its evidence and notes only for
-/// certifiers and operators.
+/// A certification: public (what a label's page links to); its evidence, notes, inspector,
+/// product and artisan only for certifiers and operators.
 #[utoipa::path(
     get,
     path = "/v1/certifications/{id}",

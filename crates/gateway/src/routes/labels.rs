@@ -15,8 +15,8 @@ use souk_kernel::{
     ArtisanId, CertificationId, FulfilmentId, LabelBatchId, Lang, Localized, ProductId,
 };
 use souk_labels::{
-    KeyStatus, KeysDocument, LabelState, QrFormat, RevocationList, Serial, Target, Verdict,
-    Verification, link::LabelLink,
+    KeyStatus, LabelState, QrFormat, RevocationList, Serial, Target, Verdict, Verification,
+    link::LabelLink,
 };
 use utoipa::{IntoParams, ToSchema};
 
@@ -297,7 +297,7 @@ pub struct VerificationDto {
     pub certification: Option<LabelCertificationDto>,
     pub issued_on: Option<NaiveDate>,
     pub key_id: Option<String>,
-    /// `active` or `retired` (a retired key's labels stay valid).
+    /// `next` (staged), `active` or `retired` (a retired key's labels stay valid).
     pub key_status: Option<String>,
     /// The page the QR code opens, in the reader's language.
     pub page: Option<String>,
@@ -685,7 +685,8 @@ pub async fn list_reports(
     }))
 }
 
-/// The public keys labels are signed with (active and retired), for offline verification.
+/// The public keys labels are signed with (staged, active and retired), for offline
+/// verification.
 #[utoipa::path(
     get,
     path = "/.well-known/souk-label-keys.json",
@@ -693,17 +694,16 @@ pub async fn list_reports(
     responses((status = 200, content_type = "application/json", body = Object))
 )]
 pub async fn get_keys(State(state): State<AppState>) -> Response {
-    let doc: KeysDocument = state.labels.keys_document();
-    let mut response = Json(doc).into_response();
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=3600"),
-    );
-    response.headers_mut().insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
+    public_document(Json(state.labels.keys_document()), "public, max-age=3600")
+}
+
+/// A document for offline verifiers: readable from any page, cached as long as it may be.
+fn public_document(body: impl IntoResponse, cache: &'static str) -> Response {
+    let mut response = body.into_response();
     response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    super::resolver::with_cors(response)
 }
 
 /// Every revoked label, signed with the active key, for offline verifiers.
@@ -715,16 +715,10 @@ pub async fn get_keys(State(state): State<AppState>) -> Response {
 )]
 pub async fn get_revocations(State(state): State<AppState>) -> Result<Response, ApiError> {
     let list: std::sync::Arc<RevocationList> = state.labels.revocation_list().await?;
-    let mut response = Json(list.as_ref().clone()).into_response();
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=60"),
-    );
-    response.headers_mut().insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    Ok(response)
+    Ok(public_document(
+        Json(list.as_ref().clone()),
+        "public, max-age=60",
+    ))
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]

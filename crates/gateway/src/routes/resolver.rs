@@ -37,7 +37,8 @@ fn link_type(asked: &str) -> &str {
         .unwrap_or(asked)
 }
 
-fn with_cors(mut response: Response) -> Response {
+/// Headers that let any page (an app's web view, a verifier) read the answer.
+pub(crate) fn with_cors(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
