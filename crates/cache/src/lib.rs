@@ -125,20 +125,50 @@ impl Cache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
+        let (value, _) = self
+            .get_or_load_along(key, load, |_| std::future::ready(()))
+            .await?;
+        Ok(value)
+    }
+
+    /// As [`Cache::get_or_load`]; and when this process holds a value for `key`, runs `along`
+    /// on it while the backend is asked whether it is still current. Its result is returned if
+    /// it was (say, a second cached value the first one names, fetched without waiting for the
+    /// first), and `None` otherwise: the caller then works from the value returned.
+    pub async fn get_or_load_along<T, E, F, Fut, A, AFut>(
+        &self,
+        key: CacheKey<'_>,
+        load: F,
+        along: A,
+    ) -> Result<(Arc<T>, Option<AFut::Output>), E>
+    where
+        T: Serialize + DeserializeOwned + Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        A: FnOnce(Arc<T>) -> AFut,
+        AFut: Future,
+    {
         let scope = self.scope_key(key.scope);
         let local_key = format!("{scope}\u{1f}{}", key.key);
 
         // This process decoded it before: valid if no write moved the scope on since.
-        if let Some(entry) = self.local.get(&local_key) {
-            match self.backend.generation(&scope).await {
-                Ok(Some(current)) if *current == *entry.generation => {
-                    if let Ok(value) = entry.value.downcast::<T>() {
-                        self.stats.hit(key.family);
-                        return Ok(value);
-                    }
+        let held = self
+            .local
+            .get(&local_key)
+            .and_then(|entry| Some((entry.value.downcast::<T>().ok()?, entry.generation)));
+        if let Some((value, generation)) = held {
+            let (current, alongside) =
+                tokio::join!(self.backend.generation(&scope), along(value.clone()));
+            match current {
+                Ok(Some(current)) if *current == *generation => {
+                    self.stats.hit(key.family);
+                    return Ok((value, Some(alongside)));
                 }
                 Ok(_) => {}
-                Err(err) => return self.load_uncached(key.family, &err, load).await,
+                Err(err) => {
+                    let value = self.load_uncached(key.family, &err, load).await?;
+                    return Ok((value, None));
+                }
             }
         }
 
@@ -151,7 +181,7 @@ impl Cache {
                     let value = Arc::new(value);
                     self.remember(local_key, &generation, value.clone());
                     self.stats.hit(key.family);
-                    return Ok(value);
+                    return Ok((value, None));
                 }
                 Err(err) => {
                     // A value of an older shape after a deploy: load it afresh.
@@ -163,7 +193,10 @@ impl Cache {
                 generation,
                 value: None,
             }) => generation,
-            Err(err) => return self.load_uncached(key.family, &err, load).await,
+            Err(err) => {
+                let value = self.load_uncached(key.family, &err, load).await?;
+                return Ok((value, None));
+            }
         };
 
         self.stats.miss(key.family);
@@ -173,7 +206,7 @@ impl Cache {
                 Ok(bytes) => Some(Bytes::from(bytes)),
                 Err(err) => {
                     tracing::warn!(family = key.family, error = %err, "value not cacheable");
-                    return Ok(value);
+                    return Ok((value, None));
                 }
             }
         } else {
@@ -193,7 +226,7 @@ impl Cache {
                 tracing::debug!(family = key.family, error = %err, "cache store failed");
             }
         }
-        Ok(value)
+        Ok((value, None))
     }
 
     async fn load_uncached<T, E, F, Fut>(

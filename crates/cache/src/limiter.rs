@@ -28,12 +28,21 @@ impl RateDecision {
     }
 }
 
-/// Windows kept before expired ones are swept out.
+/// Windows kept before expired ones are swept out, at most once a `SWEEP_EVERY`.
 const SWEEP_ABOVE: usize = 10_000;
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Default)]
 pub(crate) struct LocalLimiter {
-    windows: Mutex<HashMap<String, (u64, Instant)>>,
+    windows: Mutex<Windows>,
+}
+
+#[derive(Debug, Default)]
+struct Windows {
+    counts: HashMap<String, (u64, Instant)>,
+    /// When expired windows may next be swept: with many clients at once, a sweep per event
+    /// would cost more than the counting.
+    next_sweep: Option<Instant>,
 }
 
 impl LocalLimiter {
@@ -44,16 +53,33 @@ impl LocalLimiter {
             // A poisoned lock means a panic elsewhere; refuse rather than let everything through.
             return (u64::MAX, window);
         };
-        if windows.len() > SWEEP_ABOVE {
-            windows.retain(|_, (_, ends)| *ends > now);
+        let windows = &mut *windows;
+        if windows.counts.len() > SWEEP_ABOVE && windows.next_sweep.is_none_or(|at| at <= now) {
+            windows.counts.retain(|_, (_, ends)| *ends > now);
+            windows.next_sweep = Some(now + SWEEP_EVERY);
         }
-        let entry = windows.entry(key.to_owned()).or_insert((0, now + window));
-        if entry.1 <= now {
-            *entry = (0, now + window);
+        // Looked up before inserting: a client's key is copied when it is new, not per event.
+        if let Some(entry) = windows.counts.get_mut(key) {
+            return bump(entry, now, window);
         }
-        entry.0 += 1;
-        (entry.0, entry.1.saturating_duration_since(now))
+        bump(
+            windows
+                .counts
+                .entry(key.to_owned())
+                .or_insert((0, now + window)),
+            now,
+            window,
+        )
     }
+}
+
+/// Counts one event in a window, starting the window anew if it ended.
+fn bump(entry: &mut (u64, Instant), now: Instant, window: Duration) -> (u64, Duration) {
+    if entry.1 <= now {
+        *entry = (0, now + window);
+    }
+    entry.0 += 1;
+    (entry.0, entry.1.saturating_duration_since(now))
 }
 
 #[cfg(test)]

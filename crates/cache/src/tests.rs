@@ -100,6 +100,31 @@ async fn rate_limits_allow_the_limit_then_refuse(cache: Cache) {
     ));
 }
 
+/// `along` runs on a value this process holds, and its result counts only while that value is
+/// current: not on a first load, not after an invalidation.
+async fn a_read_along_a_held_value_counts_only_while_the_value_is_current(cache: Cache) {
+    async fn read_along(cache: &Cache, value: &str) -> (String, Option<usize>) {
+        let loaded: Result<_, std::convert::Infallible> = cache
+            .get_or_load_along(
+                key("p:4"),
+                || async { Ok(value.to_owned()) },
+                |held: Arc<String>| async move { held.len() },
+            )
+            .await;
+        loaded
+            .map(|(v, along)| ((*v).clone(), along))
+            .unwrap_or_default()
+    }
+    assert_eq!(read_along(&cache, "old").await, ("old".into(), None));
+    assert_eq!(read_along(&cache, "ignored").await, ("old".into(), Some(3)));
+    cache.invalidate(&["p:4"]).await;
+    assert_eq!(read_along(&cache, "newer").await, ("newer".into(), None));
+    assert_eq!(
+        read_along(&cache, "ignored").await,
+        ("newer".into(), Some(5))
+    );
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {$(
         mod $name {
@@ -124,6 +149,7 @@ on_both_backends!(
     an_invalidation_makes_the_next_read_load_again,
     a_value_loaded_before_an_invalidation_is_never_served_after_it,
     rate_limits_allow_the_limit_then_refuse,
+    a_read_along_a_held_value_counts_only_while_the_value_is_current,
 );
 
 #[tokio::test]

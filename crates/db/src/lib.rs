@@ -2,10 +2,12 @@
 //! and the sea-orm entities the domain crates query.
 
 mod connect;
+mod copy;
 pub mod entities;
 mod migrate;
 
 pub use connect::{Backend, DbError, DbOptions, connect};
+pub use copy::{CopyRows, can_copy, copy_in};
 pub use migrate::{applied_migrations, migrate_down, migrate_up, pending_migrations};
 pub use sea_orm::{self, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr};
 

@@ -132,8 +132,9 @@ impl FromRequestParts<AppState> for Language {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        // Read in place: the query of a scanned label is long, and only `lang` is wanted here.
         let from_query = parts.uri.query().and_then(|q| {
-            form_urlencoded_pairs(q)
+            form_urlencoded::parse(q.as_bytes())
                 .find(|(k, _)| k == "lang")
                 .map(|(_, v)| v)
         });
@@ -154,12 +155,6 @@ impl FromRequestParts<AppState> for Language {
             .and_then(negotiate_accept_language);
         Ok(Language(accepted.unwrap_or(state.http.default_lang)))
     }
-}
-
-fn form_urlencoded_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
-    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
-        .unwrap_or_default()
-        .into_iter()
 }
 
 fn bearer(parts: &Parts) -> Option<Result<&str, ApiError>> {

@@ -52,6 +52,14 @@ impl ProductKey {
         }
     }
 
+    /// Whether `path` is this key's [`ProductKey::path`] (compared in place).
+    pub fn is_path(&self, path: &str) -> bool {
+        match self {
+            ProductKey::Gtin(g) => path.strip_prefix("01/") == Some(g.as_str()),
+            ProductKey::Brand(code) => path.strip_prefix("p/") == Some(code.as_str()),
+        }
+    }
+
     pub fn parse(path: &str) -> Result<ProductKey, LinkError> {
         let mut parts = path.splitn(2, '/');
         match (parts.next(), parts.next()) {

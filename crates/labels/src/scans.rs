@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use souk_auth::Principal;
 use souk_db::{
+    CopyRows,
     entities::{label_scans, labels},
     sea_orm::{
         ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr,
@@ -88,6 +89,8 @@ const MAX_PENDING: usize = 200_000;
 const MAX_ATTEMPTS: u8 = 3;
 /// Scans per insert statement (8 columns a row).
 const INSERT_CHUNK: usize = 1_000;
+/// Scans per `COPY` on PostgreSQL.
+const COPY_CHUNK: usize = 20_000;
 
 /// Members this process already added to a label's sets recently: sent again, they would not
 /// change a count, so they are not sent (a phone scanning its own label again costs Redis
@@ -98,7 +101,28 @@ const COUNTED_FOR: std::time::Duration = std::time::Duration::from_secs(3600);
 #[derive(Debug)]
 pub(crate) struct ScanBook {
     pending: Mutex<Vec<ScanRecord>>,
-    counted: moka::sync::Cache<String, ()>,
+    counted: moka::sync::Cache<Memo, ()>,
+}
+
+/// A member this process added to one of a label's sets: the label, and a hash of the set's
+/// kind and the member (already a hash itself), so remembering a scan allocates nothing. Two
+/// members of one label sharing a 64-bit hash would only be counted once: never, in practice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Memo {
+    label: Uuid,
+    member: u64,
+}
+
+impl Memo {
+    fn of(label: Uuid, set: &str, member: &str) -> Memo {
+        use std::hash::{Hash, Hasher};
+        let mut hash = std::hash::DefaultHasher::new();
+        (set, member).hash(&mut hash);
+        Memo {
+            label,
+            member: hash.finish(),
+        }
+    }
 }
 
 impl Default for ScanBook {
@@ -256,29 +280,21 @@ impl Labels {
         for scan in scans.iter().filter(|s| s.counts) {
             let Some(label) = scan.label else { continue };
             let id = label.into_uuid();
-            let mut mark = |set: String, member: &str, reason: &'static str, max: u64| {
-                let memo = format!("{set}\u{1f}{member}");
+            // Sets are named only for members not counted yet: a scan already counted costs
+            // two lookups and nothing else.
+            let mut mark = |set: &str, member: &str, reason: &'static str, max: u64| {
+                let memo = Memo::of(id, set, member);
                 if counted.contains_key(&memo) || !memos.insert(memo) {
                     return;
                 }
-                members.push((set, member.to_owned()));
+                members.push((format!("{set}:{id}"), member.to_owned()));
                 owners.push((id, scan.serial.clone(), reason, max));
             };
-            mark(
-                format!("lsd:{id}"),
-                &scan.device,
-                "many_devices",
-                rule.max_devices,
-            );
-            mark(
-                format!("lsp:{id}"),
-                &scan.network,
-                "many_places",
-                rule.max_places,
-            );
+            mark("lsd", &scan.device, "many_devices", rule.max_devices);
+            mark("lsp", &scan.network, "many_places", rule.max_places);
             if scan.after_sale {
                 mark(
-                    format!("lsa:{id}"),
+                    "lsa",
                     &scan.device,
                     "scanned_after_sale",
                     rule.max_devices_after_sale,
@@ -331,12 +347,11 @@ impl Labels {
             format!("lsa:{id}"),
         ];
         // What this process remembers having counted goes too, or it would not count again.
-        let prefixes: Vec<String> = sets.iter().map(|s| format!("{s}\u{1f}")).collect();
         if let Err(e) = self
             .inner
             .scans
             .counted
-            .invalidate_entries_if(move |memo, _| prefixes.iter().any(|p| memo.starts_with(p)))
+            .invalidate_entries_if(move |memo, _| memo.label == id)
         {
             tracing::warn!(error = %e, "counted scans not forgotten");
         }
@@ -363,6 +378,9 @@ impl Labels {
     }
 
     async fn store_scans(&self, scans: &[ScanRecord]) -> Result<(), LabelsError> {
+        if souk_db::can_copy(self.db()) {
+            return self.copy_scans(scans).await;
+        }
         for chunk in scans.chunks(INSERT_CHUNK) {
             let rows = chunk.iter().map(|s| label_scans::ActiveModel {
                 id: Set(Uuid::now_v7()),
@@ -377,6 +395,33 @@ impl Labels {
             label_scans::Entity::insert_many(rows)
                 .exec_without_returning(self.db())
                 .await?;
+        }
+        Ok(())
+    }
+
+    /// On PostgreSQL, scans are written with `COPY`, in chunks: a flush under load holds tens
+    /// of thousands, and a multi-row insert costs the database several times as much.
+    async fn copy_scans(&self, scans: &[ScanRecord]) -> Result<(), LabelsError> {
+        const COLUMNS: [&str; 8] = [
+            "id", "label_id", "serial", "at", "place", "device", "outcome", "channel",
+        ];
+        for chunk in scans.chunks(COPY_CHUNK) {
+            let mut rows = CopyRows::with_capacity(chunk.len() * 160);
+            for s in chunk {
+                rows.display(Uuid::now_v7());
+                match s.label {
+                    Some(label) => rows.display(label.into_uuid()),
+                    None => rows.null(),
+                };
+                rows.text(&s.serial)
+                    .display(s.at.format("%Y-%m-%d %H:%M:%S%.6f+00"))
+                    .text(&s.place)
+                    .text(&s.device)
+                    .text(s.outcome)
+                    .text(s.channel.as_str())
+                    .end_row();
+            }
+            souk_db::copy_in(self.db(), "label_scans", &COLUMNS, rows).await?;
         }
         Ok(())
     }

@@ -96,19 +96,15 @@ impl Labels {
         ) {
             return Err(LabelsError::RateLimited { retry_after });
         }
-        let asked = match &target {
-            Target::Link(link) => link.serial.clone(),
-            Target::Code(code) => code.clone(),
+        let (asked, scanned) = match target {
+            Target::Link(link) => (link.serial.clone(), Some(link)),
+            Target::Code(code) => (code, None),
         };
-        let scanned = match &target {
-            Target::Link(link) => Some(link.clone()),
-            Target::Code(_) => None,
-        };
-        let view = match Serial::parse(&asked) {
-            Some(serial) => self.label(&serial).await?,
+        let found = match Serial::parse(&asked) {
+            Some(serial) => self.label_and_artisan(&serial).await?,
             None => None,
         };
-        let Some(view) = view else {
+        let Some((view, artisan)) = found else {
             let verification = Verification {
                 serial: asked,
                 verdict: Verdict::NotAuthentic(NotAuthentic::UnknownSerial),
@@ -130,10 +126,10 @@ impl Labels {
             return Ok(verification);
         };
         let key_status = self.inner.keys.status(&view.key_id);
-        let maker = Maker::of(&*self.inner.catalog.artisan(view.artisan).await?);
-        let verdict = match &target {
-            Target::Link(link) => self.judge_link(link, &view),
-            Target::Code(_) => Verdict::Authentic,
+        let maker = Maker::of(&artisan);
+        let verdict = match &scanned {
+            Some(link) => self.judge_link(link, &view),
+            None => Verdict::Authentic,
         };
         let verdict = match verdict {
             Verdict::Authentic if key_status.is_none() => {
@@ -181,9 +177,8 @@ impl Labels {
         let after_sale = sale.is_some()
             && !ownership.is_some_and(|o| o.yours)
             && view.owner_device.as_deref() != Some(device.as_str());
-        let counts = matches!(target, Target::Link(_))
-            && verdict == Verdict::Authentic
-            && view.suspect_reason.is_none();
+        let counts =
+            scanned.is_some() && verdict == Verdict::Authentic && view.suspect_reason.is_none();
         let verification = Verification {
             serial: view.serial.to_string(),
             verdict,
@@ -218,24 +213,25 @@ impl Labels {
 
     /// Whether a scanned link is the one issued with this serial.
     fn judge_link(&self, link: &LabelLink, view: &LabelView) -> Verdict {
-        let Some(claimed) = link.claimed() else {
-            return Verdict::NotAuthentic(NotAuthentic::Unsigned);
+        let unsigned = Verdict::NotAuthentic(NotAuthentic::Unsigned);
+        let Some(signed) = &link.signed else {
+            return unsigned;
         };
-        let signature = link
-            .signed
-            .as_ref()
-            .map(|s| s.signature.as_str())
-            .unwrap_or_default();
         let same = link.serial == view.serial.as_str()
-            && claimed.product.path() == view.product_key
-            && claimed.certification == view.certification_code
-            && claimed.issued_on == view.issued_on
-            && claimed.key_id == view.key_id
-            && signature == view.signature;
+            && link.product.is_path(&view.product_key)
+            && signed.certification == view.certification_code
+            && signed.issued_on == view.issued_on
+            && signed.key_id == view.key_id
+            && signed.signature == view.signature;
         if same {
             return Verdict::Authentic;
         }
+        // Not the issued link: why not (this path is rare, so it may allocate).
+        let Some(claimed) = link.claimed() else {
+            return unsigned;
+        };
         let keys = &self.inner.keys;
+        let signature = signed.signature.as_str();
         Verdict::NotAuthentic(if keys.status(&claimed.key_id).is_none() {
             NotAuthentic::UnknownKey
         } else if !keys.verifies(&claimed.key_id, &claimed.message(), signature) {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use souk_cache::CacheKey;
-use souk_catalog::agency::model::LabelDisclosure;
+use souk_catalog::{Artisan, agency::model::LabelDisclosure};
 use souk_db::{
     ConnectionTrait,
     entities::{certifications, labels, products},
@@ -108,6 +108,14 @@ impl Maker {
     }
 }
 
+fn view_key(scope: &str) -> CacheKey<'_> {
+    CacheKey {
+        family: FAMILY_LABEL,
+        scope,
+        key: "",
+    }
+}
+
 /// A label's state as a scanner sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
@@ -128,11 +136,7 @@ impl Labels {
     /// resolver's link lists read it too).
     pub async fn label(&self, serial: &Serial) -> Result<Option<Arc<LabelView>>, LabelsError> {
         let scope = cache_keys::label(serial.as_str());
-        let key = CacheKey {
-            family: FAMILY_LABEL,
-            scope: &scope,
-            key: "",
-        };
+        let key = view_key(&scope);
         // Unknown serials are not cached (the loader's error passes through): a scan of a
         // fake serial costs a lookup by the unique index, and is rate limited.
         let loaded = self
@@ -149,6 +153,40 @@ impl Labels {
             Err(LabelsError::NotFound("label")) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// A label's view and its maker's profile, both cached. A warm lookup waits for one check
+    /// of the cache, not two in turn: the maker is asked for while the view this process holds
+    /// is confirmed.
+    pub(crate) async fn label_and_artisan(
+        &self,
+        serial: &Serial,
+    ) -> Result<Option<(Arc<LabelView>, Arc<Artisan>)>, LabelsError> {
+        let catalog = &self.inner.catalog;
+        let scope = cache_keys::label(serial.as_str());
+        let loaded = self
+            .inner
+            .cache
+            .get_or_load_along(
+                view_key(&scope),
+                || async {
+                    self.load_view(self.db(), serial)
+                        .await?
+                        .ok_or(LabelsError::NotFound("label"))
+                },
+                |held: Arc<LabelView>| async move { catalog.artisan(held.artisan).await },
+            )
+            .await;
+        let (view, alongside) = match loaded {
+            Ok(found) => found,
+            Err(LabelsError::NotFound("label")) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let artisan = match alongside {
+            Some(Ok(artisan)) => artisan,
+            _ => catalog.artisan(view.artisan).await?,
+        };
+        Ok(Some((view, artisan)))
     }
 
     pub(crate) async fn load_view(
