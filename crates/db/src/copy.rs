@@ -9,7 +9,6 @@ use sqlx::postgres::PgPoolCopyExt;
 #[derive(Debug, Default)]
 pub struct CopyRows {
     data: Vec<u8>,
-    rows: usize,
     /// Whether the current row has a field yet (fields after the first are tab-separated).
     in_row: bool,
 }
@@ -61,17 +60,12 @@ impl CopyRows {
 
     pub fn end_row(&mut self) -> &mut Self {
         self.data.push(b'\n');
-        self.rows += 1;
         self.in_row = false;
         self
     }
 
-    pub fn rows(&self) -> usize {
-        self.rows
-    }
-
     pub fn is_empty(&self) -> bool {
-        self.rows == 0
+        self.data.is_empty()
     }
 }
 

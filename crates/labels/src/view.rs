@@ -135,24 +135,8 @@ impl Labels {
     /// The cached view of a label, or `None` if no label has this serial. Not a scan (the
     /// resolver's link lists read it too).
     pub async fn label(&self, serial: &Serial) -> Result<Option<Arc<LabelView>>, LabelsError> {
-        let scope = cache_keys::label(serial.as_str());
-        let key = view_key(&scope);
-        // Unknown serials are not cached (the loader's error passes through): a scan of a
-        // fake serial costs a lookup by the unique index, and is rate limited.
-        let loaded = self
-            .inner
-            .cache
-            .get_or_load(key, || async {
-                self.load_view(self.db(), serial)
-                    .await?
-                    .ok_or(LabelsError::NotFound("label"))
-            })
-            .await;
-        match loaded {
-            Ok(view) => Ok(Some(view)),
-            Err(LabelsError::NotFound("label")) => Ok(None),
-            Err(e) => Err(e),
-        }
+        let found = self.view_along(serial, |_| std::future::ready(())).await?;
+        Ok(found.map(|(view, _)| view))
     }
 
     /// A label's view and its maker's profile, both cached. A warm lookup waits for one check
@@ -163,7 +147,34 @@ impl Labels {
         serial: &Serial,
     ) -> Result<Option<(Arc<LabelView>, Arc<Artisan>)>, LabelsError> {
         let catalog = &self.inner.catalog;
+        let found = self
+            .view_along(serial, |held: Arc<LabelView>| async move {
+                catalog.artisan(held.artisan).await
+            })
+            .await?;
+        let Some((view, alongside)) = found else {
+            return Ok(None);
+        };
+        let artisan = match alongside {
+            Some(Ok(artisan)) => artisan,
+            _ => catalog.artisan(view.artisan).await?,
+        };
+        Ok(Some((view, artisan)))
+    }
+
+    /// The cached view (see [`souk_cache::Cache::get_or_load_along`] for `along`), or `None`.
+    async fn view_along<A, AFut>(
+        &self,
+        serial: &Serial,
+        along: A,
+    ) -> Result<Option<(Arc<LabelView>, Option<AFut::Output>)>, LabelsError>
+    where
+        A: FnOnce(Arc<LabelView>) -> AFut,
+        AFut: std::future::Future,
+    {
         let scope = cache_keys::label(serial.as_str());
+        // Unknown serials are not cached (the loader's error passes through): a scan of a
+        // fake serial costs a lookup by the unique index, and is rate limited.
         let loaded = self
             .inner
             .cache
@@ -174,19 +185,14 @@ impl Labels {
                         .await?
                         .ok_or(LabelsError::NotFound("label"))
                 },
-                |held: Arc<LabelView>| async move { catalog.artisan(held.artisan).await },
+                along,
             )
             .await;
-        let (view, alongside) = match loaded {
-            Ok(found) => found,
-            Err(LabelsError::NotFound("label")) => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        let artisan = match alongside {
-            Some(Ok(artisan)) => artisan,
-            _ => catalog.artisan(view.artisan).await?,
-        };
-        Ok(Some((view, artisan)))
+        match loaded {
+            Ok(found) => Ok(Some(found)),
+            Err(LabelsError::NotFound("label")) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     pub(crate) async fn load_view(
