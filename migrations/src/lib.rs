@@ -10,6 +10,7 @@ mod m20261129_000004_create_agency;
 mod m20261129_000005_create_orders;
 mod m20261129_000006_create_ledger;
 mod m20261202_000007_create_labels;
+mod m20261203_000008_index_notable_scans;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_create_orders::Migration),
             Box::new(m20261129_000006_create_ledger::Migration),
             Box::new(m20261202_000007_create_labels::Migration),
+            Box::new(m20261203_000008_index_notable_scans::Migration),
         ]
     }
 }

@@ -201,6 +201,12 @@ app_test!(async fn a_certified_product_gets_labels_that_verify_print_and_resolve
     assert_eq!(verified.body["certification"]["certifier"], "Délégation régionale de l'artisanat Fès-Meknès");
     assert_eq!(verified.body["item"]["product_id"], l.product.as_str(), "the maker shows their workshop");
     assert!(verified.body["page"].as_str().is_some_and(|p| p.contains(&path_of(link))));
+    // Answers are kept rendered, per language: the same link in Arabic answers in Arabic, and
+    // another phone in French gets the first answer.
+    let arabic = app.get(&format!("/v1/labels/{}?link={}&lang=ar", serial_of(link), encoded(&path_of(link)))).await;
+    assert_eq!(arabic.body["item"]["title"]["text"], "طاجين فاسي مزجج", "{}", arabic.body);
+    assert!(arabic.body["page"].as_str().is_some_and(|p| p.ends_with("lang=ar")), "{}", arabic.body);
+    assert_eq!(scan(&app, link, None, "phone-2").await.body, verified.body);
     let serial = serial_of(link);
     let forged = link.replace(&serial, &format!("{}{}", &serial[..9], if serial.ends_with('Z') { 'Y' } else { 'Z' }));
     let not_ours = scan(&app, &forged, None, "phone-1").await;

@@ -5,9 +5,18 @@ use souk_testkit::backend_test;
 
 backend_test!(async fn migrations_go_down_and_up_again(db) {
     let applied = souk_db::applied_migrations(&db.conn).await.unwrap_or_default();
-    assert_eq!(applied.len(), 7, "{applied:?}");
+    assert_eq!(applied.len(), 8, "{applied:?}");
     assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM products").await.is_ok());
     assert!(db.conn.execute_unprepared("SELECT phone FROM artisans").await.is_ok());
+
+    // Label scans: every one indexed by label again, the mark gone; the scans stay.
+    let scan = "INSERT INTO label_scans (id, serial, at, place, device, outcome, channel, notable) \
+                VALUES ('01a23aaf-a11b-76d6-8d51-b5cf641e6533', 'K7Q2M9XP3D', CURRENT_TIMESTAMP, 'n:0', 'd', 'unknown', 'api', TRUE)";
+    db.conn.execute_unprepared(scan).await.unwrap_or_else(|e| panic!("{e}"));
+    souk_db::migrate_down(&db.conn, Some(1)).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(db.conn.execute_unprepared("SELECT notable FROM label_scans").await.is_err());
+    let kept = db.conn.query_one_raw(souk_db::sea_orm::Statement::from_string(db.conn.get_database_backend(), "SELECT COUNT(*) AS n FROM label_scans")).await;
+    assert_eq!(kept.ok().flatten().and_then(|r| r.try_get::<i64>("", "n").ok()), Some(1));
 
     // Labels go, with the products' GTIN and the artisans' disclosure; products stay.
     souk_db::migrate_down(&db.conn, Some(1)).await.unwrap_or_else(|e| panic!("{e}"));
@@ -50,14 +59,14 @@ backend_test!(async fn migrations_go_down_and_up_again(db) {
 
     souk_db::migrate_down(&db.conn, None).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(souk_db::applied_migrations(&db.conn).await.unwrap_or_default().is_empty());
-    assert_eq!(souk_db::pending_migrations(&db.conn).await.unwrap_or_default().len(), 7);
+    assert_eq!(souk_db::pending_migrations(&db.conn).await.unwrap_or_default().len(), 8);
     for table in ["products", "artisans", "crafts", "accounts", "sessions"] {
         let sql = format!("SELECT COUNT(*) FROM {table}");
         assert!(db.conn.execute_unprepared(&sql).await.is_err(), "{table} survived");
     }
 
     souk_db::migrate_up(&db.conn).await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(souk_db::applied_migrations(&db.conn).await.unwrap_or_default().len(), 7);
+    assert_eq!(souk_db::applied_migrations(&db.conn).await.unwrap_or_default().len(), 8);
     assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM product_terms").await.is_ok());
     assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM outbox_events").await.is_ok());
     assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM ledger_entries").await.is_ok());

@@ -19,22 +19,31 @@
 mod backend;
 mod breaker;
 mod limiter;
+mod local;
 mod memory;
 mod redis_backend;
 mod stats;
 
-use std::{any::Any, future::Future, sync::Arc, time::Duration};
+use std::{
+    future::Future,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use bytes::Bytes;
 use serde::{Serialize, de::DeserializeOwned};
 
-pub use backend::{CacheBackend, CacheError, Lookup};
+pub use backend::{CacheBackend, CacheError, Current, Lookup};
 pub use limiter::RateDecision;
 pub use memory::MemoryBackend;
 pub use redis_backend::{RedisBackend, RedisOptions};
 pub use stats::{CacheStats, FamilyCounts};
 
 use limiter::LocalLimiter;
+use local::{LocalEntry, LocalValues};
 
 /// Where a cached value lives: its family (for metrics), its scope (what a write invalidates),
 /// and its key within the scope.
@@ -45,13 +54,6 @@ pub struct CacheKey<'a> {
     pub key: &'a str,
 }
 
-/// A decoded value of this process and the generation it was cached under.
-#[derive(Clone)]
-struct LocalEntry {
-    generation: Arc<str>,
-    value: Arc<dyn Any + Send + Sync>,
-}
-
 /// The cache a service holds. Cheap to clone.
 #[derive(Clone)]
 pub struct Cache {
@@ -59,7 +61,11 @@ pub struct Cache {
     namespace: Arc<str>,
     default_ttl: Duration,
     stats: Arc<CacheStats>,
-    local: moka::sync::Cache<String, LocalEntry>,
+    local: Arc<LocalValues>,
+    /// The key of the epoch (see [`backend`]), `<namespace>:epoch`.
+    epoch_key: Arc<str>,
+    /// The last epoch this process read (0: none).
+    seen_epoch: Arc<AtomicU64>,
     /// Counts rate limits in this process when the shared backend is unreachable.
     local_limiter: Arc<LocalLimiter>,
 }
@@ -86,10 +92,9 @@ impl Cache {
             namespace: Arc::from(namespace),
             default_ttl,
             stats: Arc::new(CacheStats::default()),
-            local: moka::sync::Cache::builder()
-                .max_capacity(local_entries)
-                .time_to_live(default_ttl)
-                .build(),
+            local: Arc::new(LocalValues::new(local_entries, default_ttl)),
+            epoch_key: Arc::from(format!("{namespace}:epoch")),
+            seen_epoch: Arc::new(AtomicU64::new(0)),
             local_limiter: Arc::new(LocalLimiter::default()),
         }
     }
@@ -114,7 +119,12 @@ impl Cache {
     }
 
     fn scope_key(&self, scope: &str) -> String {
-        format!("{}:{}", self.namespace, scope)
+        // Built by hand: this runs on every cached read, and `format!` costs several times more.
+        let mut key = String::with_capacity(self.namespace.len() + 1 + scope.len());
+        key.push_str(&self.namespace);
+        key.push(':');
+        key.push_str(scope);
+        key
     }
 
     /// Returns the cached value of `key`, or loads it with `load`, caches it and returns it.
@@ -148,23 +158,20 @@ impl Cache {
         A: FnOnce(Arc<T>) -> AFut,
         AFut: Future,
     {
-        let scope = self.scope_key(key.scope);
-        let local_key = format!("{scope}\u{1f}{}", key.key);
-
         // This process decoded it before: valid if no write moved the scope on since.
-        let held = self
-            .local
-            .get(&local_key)
-            .and_then(|entry| Some((entry.value.downcast::<T>().ok()?, entry.generation)));
-        if let Some((value, generation)) = held {
+        let held = self.local.get(key.scope, key.key).and_then(|entry| {
+            let value = Arc::clone(&entry.value).downcast::<T>().ok()?;
+            Some((value, entry))
+        });
+        if let Some((value, entry)) = held {
             let (current, alongside) =
-                tokio::join!(self.backend.generation(&scope), along(value.clone()));
+                tokio::join!(self.still_current(key.scope, &entry), along(value.clone()));
             match current {
-                Ok(Some(current)) if *current == *generation => {
+                Ok(true) => {
                     self.stats.hit(key.family);
                     return Ok((value, Some(alongside)));
                 }
-                Ok(_) => {}
+                Ok(false) => {}
                 Err(err) => {
                     let value = self.load_uncached(key.family, &err, load).await?;
                     return Ok((value, None));
@@ -172,27 +179,31 @@ impl Cache {
             }
         }
 
-        let generation = match self.backend.lookup(&scope, key.key).await {
+        let scope = self.scope_key(key.scope);
+        let (generation, epoch) = match self.backend.lookup(&self.epoch_key, &scope, key.key).await
+        {
             Ok(Lookup {
                 generation,
                 value: Some(bytes),
+                epoch,
             }) => match serde_json::from_slice::<T>(&bytes) {
                 Ok(value) => {
                     let value = Arc::new(value);
-                    self.remember(local_key, &generation, value.clone());
+                    self.remember(key, &generation, epoch, value.clone());
                     self.stats.hit(key.family);
                     return Ok((value, None));
                 }
                 Err(err) => {
                     // A value of an older shape after a deploy: load it afresh.
                     tracing::debug!(family = key.family, error = %err, "cached value unreadable");
-                    generation
+                    (generation, epoch)
                 }
             },
             Ok(Lookup {
                 generation,
                 value: None,
-            }) => generation,
+                epoch,
+            }) => (generation, epoch),
             Err(err) => {
                 let value = self.load_uncached(key.family, &err, load).await?;
                 return Ok((value, None));
@@ -217,7 +228,7 @@ impl Cache {
             .store(&scope, &generation, key.key, bytes, self.default_ttl)
             .await
         {
-            Ok(true) => self.remember(local_key, &generation, value.clone()),
+            Ok(true) => self.remember(key, &generation, epoch, value.clone()),
             // A write moved the scope on while this was loading: what was loaded may be older
             // than the write, so it is not kept.
             Ok(false) => {}
@@ -247,17 +258,44 @@ impl Cache {
 
     fn remember<T: Send + Sync + 'static>(
         &self,
-        local_key: String,
+        key: CacheKey<'_>,
         generation: &str,
+        epoch: Option<u64>,
         value: Arc<T>,
     ) {
-        self.local.insert(
-            local_key,
-            LocalEntry {
-                generation: Arc::from(generation),
-                value,
-            },
-        );
+        self.local
+            .insert(key.scope, key.key, generation, epoch, value);
+    }
+
+    /// Whether a value this process holds is still current. While the epoch is the one the
+    /// value was last seen current in, no invalidation happened since, so one shared read of
+    /// the epoch answers every such check at once. Otherwise the scope's generation is read
+    /// (with the epoch, which the value is then stamped with).
+    async fn still_current(&self, scope: &str, entry: &LocalEntry) -> Result<bool, CacheError> {
+        let seen = self.seen_epoch.load(Ordering::Relaxed);
+        // When this process already saw a newer epoch, asking for it again would only say so.
+        if let Some(confirmed) = entry.confirmed_in().filter(|&c| c == seen) {
+            let epoch = self.backend.epoch(&self.epoch_key).await?;
+            self.saw(epoch);
+            if epoch == Some(confirmed) {
+                return Ok(true);
+            }
+        }
+        let current = self
+            .backend
+            .generation(&self.epoch_key, &self.scope_key(scope))
+            .await?;
+        self.saw(current.epoch);
+        let same = current.generation.as_deref() == Some(&*entry.generation);
+        if same {
+            entry.confirm(current.epoch);
+        }
+        Ok(same)
+    }
+
+    fn saw(&self, epoch: Option<u64>) {
+        self.seen_epoch
+            .store(epoch.unwrap_or_default(), Ordering::Relaxed);
     }
 
     /// Invalidates every value cached under these scopes, in every process sharing the backend.
@@ -265,7 +303,7 @@ impl Cache {
     /// kept and delivered before this process reads from the backend again.
     pub async fn invalidate(&self, scopes: &[&str]) {
         let scopes: Vec<String> = scopes.iter().map(|s| self.scope_key(s)).collect();
-        if let Err(err) = self.backend.invalidate(&scopes).await {
+        if let Err(err) = self.backend.invalidate(&self.epoch_key, &scopes).await {
             tracing::warn!(error = %err, "cache invalidation deferred until the cache is back");
         }
     }

@@ -3,7 +3,10 @@
 
 use std::{
     collections::{HashMap, HashSet},
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -11,7 +14,7 @@ use bytes::Bytes;
 use moka::future::Cache as Moka;
 
 use crate::{
-    backend::{CacheBackend, CacheError, Lookup, new_generation},
+    backend::{CacheBackend, CacheError, Current, Lookup, new_epoch, new_generation},
     limiter::LocalLimiter,
 };
 
@@ -27,6 +30,8 @@ const GENERATION_TTL: Duration = Duration::from_secs(24 * 3600);
 #[derive(Clone)]
 pub struct MemoryBackend {
     generations: Moka<String, String>,
+    /// Moved on by every invalidation (one per backend: the process has one cache).
+    epoch: Arc<AtomicU64>,
     counters: Arc<LocalLimiter>,
     sets: Arc<Mutex<HashMap<String, Members>>>,
 }
@@ -53,6 +58,7 @@ impl MemoryBackend {
             .build();
         Self {
             generations,
+            epoch: Arc::new(AtomicU64::new(new_epoch())),
             counters: Arc::new(LocalLimiter::default()),
             sets: Arc::new(Mutex::new(HashMap::new())),
         }
@@ -69,11 +75,27 @@ impl CacheBackend for MemoryBackend {
         false
     }
 
-    async fn generation(&self, scope: &str) -> Result<Option<String>, CacheError> {
-        Ok(self.generations.get(scope).await)
+    async fn epoch(&self, _epoch_key: &Arc<str>) -> Result<Option<u64>, CacheError> {
+        Ok(Some(self.epoch.load(Ordering::Acquire)))
     }
 
-    async fn lookup(&self, scope: &str, _key: &str) -> Result<Lookup, CacheError> {
+    async fn generation(&self, _epoch_key: &Arc<str>, scope: &str) -> Result<Current, CacheError> {
+        // The epoch first: an invalidation drops the generation before it moves the epoch on,
+        // so a generation read after an epoch is at least as new as that epoch.
+        let epoch = self.epoch.load(Ordering::Acquire);
+        Ok(Current {
+            generation: self.generations.get(scope).await,
+            epoch: Some(epoch),
+        })
+    }
+
+    async fn lookup(
+        &self,
+        _epoch_key: &str,
+        scope: &str,
+        _key: &str,
+    ) -> Result<Lookup, CacheError> {
+        let epoch = self.epoch.load(Ordering::Acquire);
         let generation = self
             .generations
             .entry_by_ref(scope)
@@ -83,6 +105,7 @@ impl CacheBackend for MemoryBackend {
         Ok(Lookup {
             generation,
             value: None,
+            epoch: Some(epoch),
         })
     }
 
@@ -97,10 +120,12 @@ impl CacheBackend for MemoryBackend {
         Ok(self.generations.get(scope).await.as_deref() == Some(generation))
     }
 
-    async fn invalidate(&self, scopes: &[String]) -> Result<(), CacheError> {
+    async fn invalidate(&self, _epoch_key: &str, scopes: &[String]) -> Result<(), CacheError> {
         for scope in scopes {
             self.generations.invalidate(scope).await;
         }
+        // Any new value, not a count: see `new_epoch`.
+        self.epoch.store(new_epoch(), Ordering::Release);
         Ok(())
     }
 

@@ -1,9 +1,9 @@
 //! The Redis backend, shared by every gateway replica. A lookup is one round trip (a Lua script
-//! reads the generation and the value together); the generation checks of hits are batched (see
-//! `generation`).
+//! reads the generation, the value and the epoch together); the checks of hits (the epoch, or a
+//! generation) are batched (see `read_keys`).
 
 use std::{
-    collections::BTreeSet,
+    collections::{BTreeSet, HashMap},
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, Ordering},
@@ -17,22 +17,35 @@ use bytes::Bytes;
 use redis::{Client, Script, aio::ConnectionManager};
 
 use crate::{
-    backend::{CacheBackend, CacheError, Lookup, new_generation},
+    backend::{CacheBackend, CacheError, Current, Lookup, new_epoch, new_generation},
     breaker::Breaker,
 };
 
 /// Seconds an untouched generation lives; dropping one only costs a miss.
 const GENERATION_TTL_SECS: u64 = 24 * 3600;
 
-/// Reads a scope's generation (starting one if missing) and the value of a key under it.
-/// Keys derived inside the script share the scope's hash tag, so they sit on one cluster slot.
+/// Reads a scope's generation (starting one if missing), the value of a key under it, and the
+/// epoch (KEYS[2], started as ARGV[4] if missing). Keys derived inside the script share the
+/// scope's hash tag.
 const LOOKUP: &str = r"
+local e = redis.call('GET', KEYS[2])
+if not e then
+  e = ARGV[4]
+  redis.call('SET', KEYS[2], e)
+end
 local g = redis.call('GET', KEYS[1])
 if not g then
   redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
-  return {ARGV[2], false}
+  return {ARGV[2], false, e}
 end
-return {g, redis.call('GET', KEYS[1] .. ':' .. g .. ':' .. ARGV[1])}
+return {g, redis.call('GET', KEYS[1] .. ':' .. g .. ':' .. ARGV[1]), e}
+";
+
+/// Drops generations (KEYS[2..]) and replaces the epoch (KEYS[1]) with ARGV[1], in one step.
+const INVALIDATE: &str = r"
+redis.call('SET', KEYS[1], ARGV[1])
+for i = 2, #KEYS do redis.call('DEL', KEYS[i]) end
+return 1
 ";
 
 /// Stores a value under a generation only if that generation is still the scope's; says which.
@@ -90,19 +103,24 @@ struct Inner {
     options: RedisOptions,
     breaker: Breaker,
     lookup: Script,
+    invalidate: Script,
     store: Script,
     count: Script,
     add_to_sets: Script,
-    /// Generations whose deletion failed; deleted before the next read from Redis.
-    pending: Mutex<BTreeSet<String>>,
+    /// Invalidations that failed, as (epoch key, generation key); delivered before the next read
+    /// from Redis.
+    pending: Mutex<BTreeSet<(String, String)>>,
     has_pending: AtomicBool,
-    /// Generation checks waiting for the next batch.
+    /// Reads of keys waiting for the next batch.
     reads: Mutex<Vec<Waiter>>,
     /// Whether a task is sending batches.
     reading: AtomicBool,
 }
 
-type Waiter = (String, oneshot::Sender<Result<Option<String>, CacheError>>);
+/// Keys to read, and where their values go.
+type Waiter = (Keys, oneshot::Sender<Result<Values, CacheError>>);
+type Keys = Vec<Arc<str>>;
+type Values = Vec<Option<String>>;
 
 impl std::fmt::Debug for RedisBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -113,7 +131,12 @@ impl std::fmt::Debug for RedisBackend {
 }
 
 fn hash_tagged(scope: &str) -> String {
-    format!("{{{scope}}}")
+    // By hand, not `format!`: every cached read names its scope once.
+    let mut key = String::with_capacity(scope.len() + 2);
+    key.push('{');
+    key.push_str(scope);
+    key.push('}');
+    key
 }
 
 impl RedisBackend {
@@ -133,6 +156,7 @@ impl RedisBackend {
             breaker: Breaker::new(options.retry_after),
             options,
             lookup: Script::new(LOOKUP),
+            invalidate: Script::new(INVALIDATE),
             store: Script::new(STORE),
             count: Script::new(COUNT),
             add_to_sets: Script::new(ADD_TO_SETS),
@@ -159,17 +183,20 @@ impl Inner {
     }
 
     async fn flush_pending(&self) -> Result<(), CacheError> {
-        let keys: Vec<String> = match self.pending.lock() {
+        let keys: Vec<(String, String)> = match self.pending.lock() {
             Ok(pending) => pending.iter().cloned().collect(),
             Err(_) => return Err(CacheError::Unavailable("pending set poisoned".into())),
         };
         if keys.is_empty() {
             return Ok(());
         }
-        let mut cmd = redis::cmd("DEL");
-        cmd.arg(&keys);
-        self.run(cmd.query_async::<i64>(&mut self.conn.clone()))
-            .await?;
+        let mut by_epoch: HashMap<&str, Vec<&str>> = HashMap::new();
+        for (epoch_key, key) in &keys {
+            by_epoch.entry(epoch_key).or_default().push(key);
+        }
+        for (epoch_key, scopes) in by_epoch {
+            self.invalidate_now(epoch_key, &scopes).await?;
+        }
         if let Ok(mut pending) = self.pending.lock() {
             for key in &keys {
                 pending.remove(key);
@@ -182,6 +209,18 @@ impl Inner {
             "deferred cache invalidations delivered"
         );
         Ok(())
+    }
+
+    /// Drops these (hash-tagged) generation keys and replaces the epoch.
+    async fn invalidate_now(&self, epoch_key: &str, keys: &[&str]) -> Result<(), CacheError> {
+        let mut invocation = self.invalidate.key(epoch_key);
+        invocation.arg(new_epoch());
+        for key in keys {
+            invocation.key(*key);
+        }
+        self.run(invocation.invoke_async::<i64>(&mut self.conn.clone()))
+            .await
+            .map(|_| ())
     }
 
     /// Runs one Redis call with the timeout; a failure trips the breaker.
@@ -201,12 +240,12 @@ impl Inner {
     }
 }
 
-/// Sends the queued generation checks as one `MGET`, again and again until none are waiting.
+/// Sends the queued reads as one `MGET` (each key once), again and again until none are waiting.
 async fn send_batches(inner: Arc<Inner>) {
     loop {
         // Tasks that are ready run first (tokio wakes a yielding task after the others and the
-        // I/O driver): the checks they ask for join this batch rather than each sending its
-        // own. Every check is still answered by an MGET sent after it was asked.
+        // I/O driver): the reads they ask for join this batch rather than each sending its own.
+        // Every read is still answered by an MGET sent after it was asked.
         tokio::task::yield_now().await;
         let batch = inner
             .reads
@@ -215,7 +254,7 @@ async fn send_batches(inner: Arc<Inner>) {
             .unwrap_or_default();
         if batch.is_empty() {
             inner.reading.store(false, Ordering::Release);
-            // A check queued after the take, by a caller that saw this task running, must not
+            // A read queued after the take, by a caller that saw this task running, must not
             // be stranded: take the role back if so.
             let stranded = inner.reads.lock().map(|q| !q.is_empty()).unwrap_or(false);
             if stranded && !inner.reading.swap(true, Ordering::AcqRel) {
@@ -223,21 +262,33 @@ async fn send_batches(inner: Arc<Inner>) {
             }
             return;
         }
+        // Each distinct key once: under load, every waiter asks for the epoch.
+        let mut index: HashMap<Arc<str>, usize> = HashMap::new();
+        let mut cmd = redis::cmd("MGET");
+        for (keys, _) in &batch {
+            for key in keys {
+                let next = index.len();
+                index.entry(Arc::clone(key)).or_insert_with(|| {
+                    cmd.arg(key.as_ref());
+                    next
+                });
+            }
+        }
         let answers = async {
             inner.ready().await?;
-            let mut cmd = redis::cmd("MGET");
-            for (key, _) in &batch {
-                cmd.arg(key);
-            }
             inner
-                .run(cmd.query_async::<Vec<Option<String>>>(&mut inner.conn.clone()))
+                .run(cmd.query_async::<Values>(&mut inner.conn.clone()))
                 .await
         }
         .await;
         match answers {
-            Ok(generations) if generations.len() == batch.len() => {
-                for ((_, waiter), generation) in batch.into_iter().zip(generations) {
-                    let _ = waiter.send(Ok(generation));
+            Ok(values) if values.len() == index.len() => {
+                for (keys, waiter) in batch {
+                    let mine = keys
+                        .iter()
+                        .map(|k| index.get(k.as_ref()).and_then(|&i| values[i].clone()))
+                        .collect();
+                    let _ = waiter.send(Ok(mine));
                 }
             }
             Ok(_) => {
@@ -257,6 +308,36 @@ async fn send_batches(inner: Arc<Inner>) {
     }
 }
 
+impl RedisBackend {
+    /// Reads keys in the next batch. The reads of hits are the whole Redis cost of a busy
+    /// process, so they are batched: while one `MGET` is in flight, the reads that arrive wait
+    /// and go together in the next one. Every read is answered by an `MGET` sent after it was
+    /// asked, so it sees every write acknowledged before it; under load one round trip answers
+    /// many requests.
+    async fn read_keys(&self, keys: Keys) -> Result<Values, CacheError> {
+        if !self.0.breaker.is_closed() {
+            return Err(CacheError::Unavailable(
+                "skipped after a recent failure".into(),
+            ));
+        }
+        let (tx, rx) = oneshot::channel();
+        match self.0.reads.lock() {
+            Ok(mut queue) => queue.push((keys, tx)),
+            Err(_) => return Err(CacheError::Unavailable("read queue poisoned".into())),
+        }
+        if !self.0.reading.swap(true, Ordering::AcqRel) {
+            tokio::spawn(send_batches(self.0.clone()));
+        }
+        rx.await
+            .unwrap_or_else(|_| Err(CacheError::Unavailable("batch dropped".into())))
+    }
+}
+
+/// An epoch as stored (a decimal number); anything else reads as none.
+fn parse_epoch(value: Option<&str>) -> Option<u64> {
+    value.and_then(|v| v.parse().ok())
+}
+
 #[async_trait::async_trait]
 impl CacheBackend for RedisBackend {
     fn kind(&self) -> &'static str {
@@ -267,41 +348,39 @@ impl CacheBackend for RedisBackend {
         true
     }
 
-    /// Generation checks are the whole Redis cost of a hit, so they are batched: while one
-    /// `MGET` is in flight, the checks that arrive wait and go together in the next one. Every
-    /// check is answered by an `MGET` sent after it was asked, so it sees every write
-    /// acknowledged before it; under load one round trip answers many requests.
-    async fn generation(&self, scope: &str) -> Result<Option<String>, CacheError> {
-        if !self.0.breaker.is_closed() {
-            return Err(CacheError::Unavailable(
-                "skipped after a recent failure".into(),
-            ));
-        }
-        let (tx, rx) = oneshot::channel();
-        match self.0.reads.lock() {
-            Ok(mut queue) => queue.push((hash_tagged(scope), tx)),
-            Err(_) => return Err(CacheError::Unavailable("read queue poisoned".into())),
-        }
-        if !self.0.reading.swap(true, Ordering::AcqRel) {
-            tokio::spawn(send_batches(self.0.clone()));
-        }
-        rx.await
-            .unwrap_or_else(|_| Err(CacheError::Unavailable("batch dropped".into())))
+    async fn epoch(&self, epoch_key: &Arc<str>) -> Result<Option<u64>, CacheError> {
+        let values = self.read_keys(vec![Arc::clone(epoch_key)]).await?;
+        Ok(parse_epoch(values.first().and_then(Option::as_deref)))
     }
 
-    async fn lookup(&self, scope: &str, key: &str) -> Result<Lookup, CacheError> {
+    async fn generation(&self, epoch_key: &Arc<str>, scope: &str) -> Result<Current, CacheError> {
+        let values = self
+            .read_keys(vec![Arc::clone(epoch_key), Arc::from(hash_tagged(scope))])
+            .await?;
+        let mut values = values.into_iter();
+        let epoch = parse_epoch(values.next().flatten().as_deref());
+        Ok(Current {
+            generation: values.next().flatten(),
+            epoch,
+        })
+    }
+
+    async fn lookup(&self, epoch_key: &str, scope: &str, key: &str) -> Result<Lookup, CacheError> {
         self.0.ready().await?;
         let mut conn = self.0.conn.clone();
         let mut invocation = self.0.lookup.key(hash_tagged(scope));
         invocation
+            .key(epoch_key)
             .arg(key)
             .arg(new_generation())
-            .arg(GENERATION_TTL_SECS);
-        let (generation, value): (String, Option<Vec<u8>>) =
+            .arg(GENERATION_TTL_SECS)
+            .arg(new_epoch());
+        let (generation, value, epoch): (String, Option<Vec<u8>>, Option<String>) =
             self.0.run(invocation.invoke_async(&mut conn)).await?;
         Ok(Lookup {
             generation,
             value: value.map(Bytes::from),
+            epoch: parse_epoch(epoch.as_deref()),
         })
     }
 
@@ -329,20 +408,17 @@ impl CacheBackend for RedisBackend {
         Ok(stored == 1)
     }
 
-    async fn invalidate(&self, scopes: &[String]) -> Result<(), CacheError> {
+    async fn invalidate(&self, epoch_key: &str, scopes: &[String]) -> Result<(), CacheError> {
         let keys: Vec<String> = scopes.iter().map(|s| hash_tagged(s)).collect();
         let delivered = async {
             self.0.ready().await?;
-            let mut cmd = redis::cmd("DEL");
-            cmd.arg(&keys);
-            self.0
-                .run(cmd.query_async::<i64>(&mut self.0.conn.clone()))
-                .await
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            self.0.invalidate_now(epoch_key, &keys).await
         }
         .await;
         if let Err(err) = delivered {
             if let Ok(mut pending) = self.0.pending.lock() {
-                pending.extend(keys);
+                pending.extend(keys.into_iter().map(|k| (epoch_key.to_owned(), k)));
                 self.0.has_pending.store(true, Ordering::Release);
             }
             return Err(err);

@@ -125,6 +125,19 @@ async fn a_read_along_a_held_value_counts_only_while_the_value_is_current(cache:
     );
 }
 
+/// Another scope's invalidation moves the epoch on, not this value's generation: the value this
+/// process holds is still served (confirmed by its generation, then by the new epoch).
+async fn a_held_value_outlives_the_invalidation_of_another_scope(cache: Cache) {
+    let loads = AtomicUsize::new(0);
+    assert_eq!(read(&cache, "p:5", "kept", &loads).await, "kept");
+    cache.invalidate(&["p:6"]).await;
+    assert_eq!(read(&cache, "p:5", "ignored", &loads).await, "kept");
+    assert_eq!(read(&cache, "p:5", "ignored", &loads).await, "kept");
+    assert_eq!(loads.load(Ordering::SeqCst), 1);
+    cache.invalidate(&["p:5"]).await;
+    assert_eq!(read(&cache, "p:5", "new", &loads).await, "new");
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {$(
         mod $name {
@@ -150,7 +163,47 @@ on_both_backends!(
     a_value_loaded_before_an_invalidation_is_never_served_after_it,
     rate_limits_allow_the_limit_then_refuse,
     a_read_along_a_held_value_counts_only_while_the_value_is_current,
+    a_held_value_outlives_the_invalidation_of_another_scope,
 );
+
+/// What one process holds is checked against what another did: its value stays while the other
+/// invalidates other scopes, goes when the other invalidates its scope, and goes when Redis
+/// loses the keys (a restarted Redis): no epoch then confirms anything.
+#[tokio::test]
+async fn a_held_value_is_served_only_while_redis_says_nothing_changed() {
+    let namespace = unique_namespace();
+    let (Some(a), Some(b)) = (redis_cache(&namespace).await, redis_cache(&namespace).await) else {
+        return;
+    };
+    let loads = AtomicUsize::new(0);
+    assert_eq!(read(&a, "p:1", "one", &loads).await, "one");
+    assert_eq!(read(&a, "p:1", "ignored", &loads).await, "one");
+    b.invalidate(&["p:2"]).await;
+    assert_eq!(read(&a, "p:1", "ignored", &loads).await, "one");
+    assert_eq!(read(&a, "p:1", "ignored", &loads).await, "one");
+    assert_eq!(loads.load(Ordering::SeqCst), 1);
+    b.invalidate(&["p:1"]).await;
+    assert_eq!(read(&a, "p:1", "two", &loads).await, "two");
+    assert_eq!(read(&a, "p:1", "ignored", &loads).await, "two");
+
+    let Some(url) = souk_testkit::redis_url().await else {
+        return;
+    };
+    let lost: redis::RedisResult<()> = async {
+        let mut conn = redis::Client::open(url)?
+            .get_multiplexed_async_connection()
+            .await?;
+        // The epoch and the scope's generation, as the backend names them.
+        let keys = [format!("{namespace}:epoch"), format!("{{{namespace}:p:1}}")];
+        let deleted: u64 = redis::cmd("DEL").arg(&keys).query_async(&mut conn).await?;
+        assert_eq!(deleted, 2, "{keys:?}");
+        Ok(())
+    }
+    .await;
+    assert!(lost.is_ok(), "{lost:?}");
+    assert_eq!(read(&a, "p:1", "three", &loads).await, "three");
+    assert_eq!(loads.load(Ordering::SeqCst), 3);
+}
 
 #[tokio::test]
 async fn two_processes_on_one_redis_see_each_others_invalidations() {
@@ -308,4 +361,35 @@ async fn concurrent_reads_after_a_write_all_see_it() {
         .map(|(_, c)| c.hits)
         .sum::<u64>();
     assert!(hits > 0, "the reads never hit the cache");
+}
+
+/// The epoch exists from the first lookup (so held values can be confirmed by it alone) and
+/// every invalidation replaces it.
+#[tokio::test]
+async fn the_first_lookup_starts_the_epoch_and_every_invalidation_replaces_it() {
+    let Some(url) = souk_testkit::redis_url().await else {
+        return;
+    };
+    let Ok(backend) = RedisBackend::new(&url, RedisOptions::default()) else {
+        panic!("redis backend")
+    };
+    let namespace = unique_namespace();
+    let epoch_key: Arc<str> = Arc::from(format!("{namespace}:epoch"));
+    assert!(matches!(backend.epoch(&epoch_key).await, Ok(None)));
+    let found = backend
+        .lookup(&epoch_key, &format!("{namespace}:p:1"), "v1")
+        .await;
+    let started = found.ok().and_then(|l| l.epoch);
+    assert!(started.is_some());
+    assert_eq!(backend.epoch(&epoch_key).await.ok(), Some(started));
+    let current = backend
+        .generation(&epoch_key, &format!("{namespace}:p:1"))
+        .await;
+    assert_eq!(current.ok().and_then(|c| c.epoch), started);
+    let invalidated = backend
+        .invalidate(&epoch_key, &[format!("{namespace}:p:2")])
+        .await;
+    assert!(invalidated.is_ok());
+    let moved = backend.epoch(&epoch_key).await.ok().flatten();
+    assert!(moved.is_some() && moved != started);
 }

@@ -12,9 +12,20 @@ pub(crate) const LISTINGS: &str = "listings";
 pub(crate) const CRAFTS: &str = "crafts";
 
 pub(crate) fn product(id: ProductId) -> String {
-    format!("p:{id}")
+    scope("p:", id.into_uuid())
 }
 
 pub(crate) fn artisan(id: ArtisanId) -> String {
-    format!("a:{id}")
+    scope("a:", id.into_uuid())
+}
+
+/// `<prefix><id>`, built without the formatting machinery: a cached read names its scope on
+/// every request.
+fn scope(prefix: &str, id: uuid::Uuid) -> String {
+    let mut buf = [0; uuid::fmt::Hyphenated::LENGTH];
+    let id = id.hyphenated().encode_lower(&mut buf);
+    let mut scope = String::with_capacity(prefix.len() + id.len());
+    scope.push_str(prefix);
+    scope.push_str(id);
+    scope
 }

@@ -201,6 +201,9 @@ impl App {
             orders,
             payments,
             labels,
+            label_answers: crate::routes::label_answers::LabelAnswers::new(
+                usize::try_from(settings.labels.rendered_answers).unwrap_or(usize::MAX),
+            ),
             auth,
             health: Health {
                 db,

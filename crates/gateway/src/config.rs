@@ -212,6 +212,8 @@ pub struct LabelsConfig {
     pub verify_per_minute: u64,
     pub reports_per_hour: u64,
     pub flush_interval_ms: u64,
+    /// Verification answers kept rendered in each process.
+    pub rendered_answers: u64,
     pub clone_max_devices: u64,
     pub clone_max_places: u64,
     pub clone_max_devices_after_sale: u64,

@@ -132,11 +132,18 @@ impl FromRequestParts<AppState> for Language {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        // Read in place: the query of a scanned label is long, and only `lang` is wanted here.
+        // Read in place: the query of a scanned label is long, and only `lang` is wanted here,
+        // so only a key that may be `lang` is decoded, never the other values.
         let from_query = parts.uri.query().and_then(|q| {
-            form_urlencoded::parse(q.as_bytes())
-                .find(|(k, _)| k == "lang")
-                .map(|(_, v)| v)
+            q.split('&').find_map(|pair| {
+                let key = pair.split('=').next().unwrap_or_default();
+                let maybe = key == "lang" || key.contains(['%', '+']);
+                maybe
+                    .then(|| form_urlencoded::parse(pair.as_bytes()).next())
+                    .flatten()
+                    .filter(|(k, _)| k == "lang")
+                    .map(|(_, v)| v)
+            })
         });
         if let Some(tag) = from_query {
             return tag.parse::<Lang>().map(Language).map_err(|e| {

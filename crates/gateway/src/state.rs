@@ -13,7 +13,7 @@ use souk_labels::Labels;
 use souk_orders::Orders;
 use souk_payments::Payments;
 
-use crate::telemetry::Metrics;
+use crate::{routes::label_answers::LabelAnswers, telemetry::Metrics};
 
 #[derive(Clone)]
 pub struct AppState(Arc<Services>);
@@ -37,6 +37,7 @@ pub struct Services {
     pub orders: Orders,
     pub payments: Payments,
     pub labels: Labels,
+    pub label_answers: LabelAnswers,
     pub auth: AuthService,
     pub health: Health,
     pub metrics: Arc<Metrics>,

@@ -5,6 +5,22 @@
 /// Crockford's base32 alphabet.
 pub(crate) const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
+/// Which bytes are characters of [`ALPHABET`].
+const IN_ALPHABET: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < ALPHABET.len() {
+        table[ALPHABET[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
+/// Whether `b` is a character of [`ALPHABET`].
+pub(crate) fn in_alphabet(b: u8) -> bool {
+    IN_ALPHABET[usize::from(b)]
+}
+
 /// A random code of `len` characters.
 pub(crate) fn random(len: usize) -> String {
     let mut bytes = vec![0u8; len];
@@ -41,6 +57,10 @@ pub(crate) fn of_bytes(bytes: &[u8], len: usize) -> String {
 /// A typed code, made canonical: upper case, spaces and dashes dropped, look-alikes mapped.
 /// `None` if a character is not of the alphabet.
 pub(crate) fn normalize(typed: &str) -> Option<String> {
+    // Printed and scanned codes are canonical already: copied, not mapped character by character.
+    if typed.bytes().all(in_alphabet) {
+        return Some(typed.to_owned());
+    }
     typed
         .chars()
         .filter(|c| !matches!(c, '-' | ' ' | '\u{a0}'))

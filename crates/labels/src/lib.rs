@@ -8,6 +8,7 @@
 mod certifications;
 mod code;
 mod error;
+mod fingerprint;
 mod issue;
 pub mod keys;
 pub mod link;
@@ -84,6 +85,8 @@ struct Inner {
     keys: Keyring,
     settings: LabelSettings,
     scans: scans::ScanBook,
+    fingerprints: fingerprint::Fingerprints,
+    makers: view::Makers,
 }
 
 impl Labels {
@@ -106,6 +109,8 @@ impl Labels {
                     ..settings
                 },
                 scans: scans::ScanBook::default(),
+                fingerprints: fingerprint::Fingerprints::default(),
+                makers: view::Makers::default(),
             }),
         })
     }
@@ -131,7 +136,10 @@ pub(crate) mod cache_keys {
     pub(crate) const REVOCATIONS: &str = "label-revocations";
 
     pub(crate) fn label(serial: &str) -> String {
-        format!("l:{serial}")
+        let mut scope = String::with_capacity(2 + serial.len());
+        scope.push_str("l:");
+        scope.push_str(serial);
+        scope
     }
 }
 

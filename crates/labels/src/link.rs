@@ -68,8 +68,7 @@ impl ProductKey {
                 .map(ProductKey::Gtin)
                 .map_err(|e| LinkError::Syntax(format!("01 (GTIN): {e}"))),
             (Some("p"), Some(code))
-                if code.len() == PRODUCT_CODE_LEN
-                    && code.bytes().all(|b| code::ALPHABET.contains(&b)) =>
+                if code.len() == PRODUCT_CODE_LEN && code.bytes().all(code::in_alphabet) =>
             {
                 Ok(ProductKey::Brand(code.to_owned()))
             }
@@ -202,10 +201,13 @@ impl LabelLink {
         // A trailing slash is tolerated, as the resolver standard asks.
         let path = path.strip_suffix('/').unwrap_or(path);
         let segments: Vec<&str> = path.split('/').collect();
+        // The product key is the path's first two segments, `<key>/<value>`.
+        let product_key =
+            |key: &str, value: &str| ProductKey::parse(&path[..key.len() + 1 + value.len()]);
         let (product, serial) = match segments.as_slice() {
-            [key, value, "21", serial] => (ProductKey::parse(&format!("{key}/{value}"))?, *serial),
+            [key, value, "21", serial] => (product_key(key, value)?, *serial),
             [key, value, qualifiers @ ..] => {
-                ProductKey::parse(&format!("{key}/{value}"))?;
+                product_key(key, value)?;
                 check_qualifiers(qualifiers)?;
                 return Err(LinkError::NotALabel);
             }
@@ -305,6 +307,10 @@ fn parse_yymmdd(s: &str) -> Option<NaiveDate> {
 
 /// Decodes `%XX`; in a query (`plus_is_space`) `+` is a space, in a path it is itself.
 fn percent_decode(s: &str, plus_is_space: bool) -> Option<String> {
+    // What a printed link holds needs no decoding: copied, not rebuilt byte by byte.
+    if !s.bytes().any(|b| b == b'%' || b == b'+') {
+        return Some(s.to_owned());
+    }
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

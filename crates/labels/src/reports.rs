@@ -110,7 +110,8 @@ impl Labels {
             contact,
             place: self
                 .place_of(scanner)
-                .unwrap_or_else(|| self.network_of(scanner)),
+                .unwrap_or_else(|| self.network_of(scanner))
+                .to_string(),
             status: "open".into(),
             created_at: Utc::now(),
         };
@@ -121,7 +122,7 @@ impl Labels {
             reason: Set(report.reason.clone()),
             details: Set(report.details.clone()),
             place: Set(report.place.clone()),
-            device: Set(self.device_of(scanner)),
+            device: Set(self.device_of(scanner).to_string()),
             contact: Set(report.contact.clone()),
             status: Set(report.status.clone()),
             created_at: Set(report.created_at),

@@ -1,7 +1,7 @@
 //! Scans and the clone rule. Every verification is a scan: when, a coarse place (the one the
 //! scanner gave, cut to about 20 km, or the client's network), a device fingerprint, the
-//! outcome. Place and device are hashed with the keyring's pepper: no address, no install id, no
-//! location is kept.
+//! outcome. Place and device are hashed with the keyring's pepper (see [`crate::fingerprint`]):
+//! no address, no install id, no location is kept.
 //!
 //! Only scans of a label's authentic link count toward the rule (a typed short code or a forged
 //! link proves no copy of the QR code), and places are counted by the client's network, not by
@@ -13,10 +13,13 @@
 //! the scans are written to the database in batches, and labels past the rule's thresholds are
 //! marked suspect (and their cached views dropped everywhere).
 
-use std::{collections::HashMap, sync::Mutex};
+use std::{
+    collections::HashMap,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
 
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 use souk_auth::Principal;
 use souk_db::{
     CopyRows,
@@ -28,7 +31,10 @@ use souk_db::{
 use souk_kernel::LabelId;
 use uuid::Uuid;
 
-use crate::{Labels, LabelsError};
+use crate::{
+    Labels, LabelsError,
+    fingerprint::{Device, Place},
+};
 
 /// Where a scan came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,25 +75,27 @@ pub(crate) struct ScanRecord {
     pub label: Option<LabelId>,
     pub serial: String,
     pub at: DateTime<Utc>,
-    pub place: String,
-    pub device: String,
+    pub place: Place,
+    pub device: Device,
     pub outcome: &'static str,
     pub channel: Channel,
     /// The item was delivered and this scanner is not its owner.
     pub after_sale: bool,
-    /// The client's network, hashed: what the places rule counts.
-    pub network: String,
+    /// The client's network: what the places rule counts.
+    pub network: Place,
     /// Counts toward the clone rule: an authentic link of a label not flagged yet.
     pub counts: bool,
     /// Flushes that failed to store it (it is dropped after a few).
     pub attempts: u8,
+    /// Indexed by label (see `judge`).
+    pub notable: bool,
 }
 
 /// Scans buffered before a flush; past this, the oldest are dropped (and said so in the log).
 const MAX_PENDING: usize = 200_000;
 /// Flushes a scan may fail in before it is dropped.
 const MAX_ATTEMPTS: u8 = 3;
-/// Scans per insert statement (8 columns a row).
+/// Scans per insert statement (9 columns a row).
 const INSERT_CHUNK: usize = 1_000;
 /// Scans per `COPY` on PostgreSQL.
 const COPY_CHUNK: usize = 20_000;
@@ -95,46 +103,68 @@ const COPY_CHUNK: usize = 20_000;
 /// Members this process already added to a label's sets recently: sent again, they would not
 /// change a count, so they are not sent (a phone scanning its own label again costs Redis
 /// nothing).
-const COUNTED_MEMORY: u64 = 500_000;
-const COUNTED_FOR: std::time::Duration = std::time::Duration::from_secs(3600);
+const COUNTED_MEMORY: usize = 500_000;
+const COUNTED_FOR: Duration = Duration::from_secs(3600);
 
-#[derive(Debug)]
 pub(crate) struct ScanBook {
     pending: Mutex<Vec<ScanRecord>>,
-    counted: moka::sync::Cache<Memo, ()>,
+    /// When each member was counted.
+    counted: quick_cache::sync::Cache<Memo, Instant>,
 }
 
-/// A member this process added to one of a label's sets: the label, and a hash of the set's
-/// kind and the member (already a hash itself), so remembering a scan allocates nothing. Two
-/// members of one label sharing a 64-bit hash would only be counted once: never, in practice.
+impl std::fmt::Debug for ScanBook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScanBook")
+            .field("counted", &self.counted.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Which of a label's sets a member was added to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum SetKind {
+    /// Devices (`lsd`).
+    Devices,
+    /// Networks (`lsp`).
+    Places,
+    /// Devices after the sale (`lsa`).
+    AfterSale,
+}
+
+impl SetKind {
+    const fn prefix(self) -> &'static str {
+        match self {
+            SetKind::Devices => "lsd",
+            SetKind::Places => "lsp",
+            SetKind::AfterSale => "lsa",
+        }
+    }
+}
+
+/// A member this process added to one of a label's sets: the label, the set, and the member's
+/// first eight bytes (it is a hash already), so remembering a scan allocates nothing. Two
+/// members of one label sharing those bytes would only be counted once: never, in practice.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct Memo {
     label: Uuid,
+    set: SetKind,
     member: u64,
-}
-
-impl Memo {
-    fn of(label: Uuid, set: &str, member: &str) -> Memo {
-        use std::hash::{Hash, Hasher};
-        let mut hash = std::hash::DefaultHasher::new();
-        (set, member).hash(&mut hash);
-        Memo {
-            label,
-            member: hash.finish(),
-        }
-    }
 }
 
 impl Default for ScanBook {
     fn default() -> Self {
         Self {
             pending: Mutex::new(Vec::new()),
-            counted: moka::sync::Cache::builder()
-                .max_capacity(COUNTED_MEMORY)
-                .time_to_live(COUNTED_FOR)
-                .support_invalidation_closures()
-                .build(),
+            counted: quick_cache::sync::Cache::new(COUNTED_MEMORY),
         }
+    }
+}
+
+impl ScanBook {
+    fn counted_recently(&self, memo: &Memo) -> bool {
+        self.counted
+            .get(memo)
+            .is_some_and(|at| at.elapsed() < COUNTED_FOR)
     }
 }
 
@@ -188,48 +218,6 @@ pub struct Flushed {
 }
 
 impl Labels {
-    /// The hashed fingerprint of a scanner's device: the app's install id, or the browser
-    /// (User-Agent) on its network (a phone's address changes within its network).
-    pub(crate) fn device_of(&self, scanner: &Scanner) -> String {
-        let source = match scanner.device_hint.as_deref().map(str::trim) {
-            Some(hint) if !hint.is_empty() => format!("app:{}", truncate(hint, 200)),
-            _ => format!(
-                "web:{}|{}",
-                network(&scanner.client_addr),
-                truncate(&scanner.user_agent, 300)
-            ),
-        };
-        self.peppered("device", &source, 32)
-    }
-
-    /// The coarse place the scanner gave, hashed: a geohash cut to 4 characters (about 20 km).
-    /// Without one, a scan's place is its network.
-    pub(crate) fn place_of(&self, scanner: &Scanner) -> Option<String> {
-        const GEOHASH: &str = "0123456789bcdefghjkmnpqrstuvwxyz";
-        let hint = scanner.place_hint.as_deref()?.trim().to_ascii_lowercase();
-        (hint.len() >= 2 && hint.chars().all(|c| GEOHASH.contains(c)))
-            .then(|| format!("g:{}", self.peppered("place", truncate(&hint, 4), 12)))
-    }
-
-    /// The client's network (/16 for IPv4, /32 for IPv6), hashed.
-    pub(crate) fn network_of(&self, scanner: &Scanner) -> String {
-        format!(
-            "n:{}",
-            self.peppered("place", &network(&scanner.client_addr), 12)
-        )
-    }
-
-    fn peppered(&self, purpose: &str, value: &str, len: usize) -> String {
-        let mut hash = Sha256::new();
-        hash.update(self.inner.keys.pepper());
-        hash.update(purpose.as_bytes());
-        hash.update([0]);
-        hash.update(value.as_bytes());
-        let mut hex = hex::encode(hash.finalize());
-        hex.truncate(len);
-        hex
-    }
-
     pub(crate) fn record_scan(&self, scan: ScanRecord) {
         self.inner.scans.push(scan);
     }
@@ -237,11 +225,11 @@ impl Labels {
     /// Counts, stores and judges the scans buffered in this process. Every replica runs it on
     /// its own buffer; the counts they share are in the cache's sets.
     pub async fn flush_scans(&self) -> Result<Flushed, LabelsError> {
-        let scans = self.inner.scans.take();
+        let mut scans = self.inner.scans.take();
         if scans.is_empty() {
             return Ok(Flushed::default());
         }
-        let flagged = self.judge(&scans).await;
+        let flagged = self.judge(&mut scans).await;
         if let Err(e) = self.store_scans(&scans).await {
             self.inner.scans.put_back(scans);
             return Err(e);
@@ -270,36 +258,64 @@ impl Labels {
         })
     }
 
-    /// Labels these scans push past the clone rule: `(label, serial) -> reason`.
-    async fn judge(&self, scans: &[ScanRecord]) -> HashMap<(Uuid, String), &'static str> {
+    /// Labels these scans push past the clone rule: `(label, serial) -> reason`. Marks the
+    /// scans that are notable: those that showed this process a member (device or network) of
+    /// a label it had not counted, and those of one of our labels whose link was not authentic.
+    async fn judge(&self, scans: &mut [ScanRecord]) -> HashMap<(Uuid, String), &'static str> {
         let rule = &self.inner.settings.clones;
         let mut members = Vec::new();
         let mut owners: Vec<(Uuid, String, &'static str, u64)> = Vec::new();
-        let counted = &self.inner.scans.counted;
+        let book = &self.inner.scans;
         let mut memos = std::collections::HashSet::new();
-        for scan in scans.iter().filter(|s| s.counts) {
+        for scan in scans.iter_mut() {
             let Some(label) = scan.label else { continue };
+            scan.notable |= scan.outcome == "not_authentic";
+            if !scan.counts {
+                continue;
+            }
             let id = label.into_uuid();
+            let (device, network, serial) = (scan.device, scan.network, &scan.serial);
+            let mut notable = false;
             // Sets are named only for members not counted yet: a scan already counted costs
             // two lookups and nothing else.
-            let mut mark = |set: &str, member: &str, reason: &'static str, max: u64| {
-                let memo = Memo::of(id, set, member);
-                if counted.contains_key(&memo) || !memos.insert(memo) {
+            let mut mark = |set: SetKind, member: u64, shown: &dyn Fn() -> String, reason, max| {
+                let memo = Memo {
+                    label: id,
+                    set,
+                    member,
+                };
+                if book.counted_recently(&memo) || !memos.insert(memo) {
                     return;
                 }
-                members.push((format!("{set}:{id}"), member.to_owned()));
-                owners.push((id, scan.serial.clone(), reason, max));
+                notable = true;
+                members.push((format!("{}:{id}", set.prefix()), shown()));
+                owners.push((id, serial.clone(), reason, max));
             };
-            mark("lsd", &scan.device, "many_devices", rule.max_devices);
-            mark("lsp", &scan.network, "many_places", rule.max_places);
+            let shown_device = || device.to_string();
+            mark(
+                SetKind::Devices,
+                device.to_u64(),
+                &shown_device,
+                "many_devices",
+                rule.max_devices,
+            );
+            mark(
+                SetKind::Places,
+                network.hash().to_u64(),
+                &|| network.to_string(),
+                "many_places",
+                rule.max_places,
+            );
             if scan.after_sale {
                 mark(
-                    "lsa",
-                    &scan.device,
+                    SetKind::AfterSale,
+                    device.to_u64(),
+                    &shown_device,
                     "scanned_after_sale",
                     rule.max_devices_after_sale,
                 );
             }
+            scan.notable |= notable;
         }
         let mut flagged = HashMap::new();
         if members.is_empty() {
@@ -309,8 +325,9 @@ impl Labels {
             Ok(sizes) => {
                 // Remembered once counted: if the counters were unreachable, the next flush
                 // sends them again.
+                let now = Instant::now();
                 for memo in memos {
-                    counted.insert(memo, ());
+                    book.counted.insert(memo, now);
                 }
                 for ((id, serial, reason, max), size) in owners.into_iter().zip(sizes) {
                     if size > max {
@@ -347,14 +364,7 @@ impl Labels {
             format!("lsa:{id}"),
         ];
         // What this process remembers having counted goes too, or it would not count again.
-        if let Err(e) = self
-            .inner
-            .scans
-            .counted
-            .invalidate_entries_if(move |memo, _| memo.label == id)
-        {
-            tracing::warn!(error = %e, "counted scans not forgotten");
-        }
+        self.inner.scans.counted.retain(|memo, _| memo.label != id);
         if let Err(e) = self.inner.cache.forget_distinct(&sets).await {
             tracing::warn!(error = %e, "scan counters not reset");
         }
@@ -387,10 +397,11 @@ impl Labels {
                 label_id: Set(s.label.map(LabelId::into_uuid)),
                 serial: Set(s.serial.clone()),
                 at: Set(s.at),
-                place: Set(s.place.clone()),
-                device: Set(s.device.clone()),
+                place: Set(s.place.to_string()),
+                device: Set(s.device.to_string()),
                 outcome: Set(s.outcome.to_owned()),
                 channel: Set(s.channel.as_str().to_owned()),
+                notable: Set(s.notable),
             });
             label_scans::Entity::insert_many(rows)
                 .exec_without_returning(self.db())
@@ -402,23 +413,24 @@ impl Labels {
     /// On PostgreSQL, scans are written with `COPY`, in chunks: a flush under load holds tens
     /// of thousands, and a multi-row insert costs the database several times as much.
     async fn copy_scans(&self, scans: &[ScanRecord]) -> Result<(), LabelsError> {
-        const COLUMNS: [&str; 8] = [
-            "id", "label_id", "serial", "at", "place", "device", "outcome", "channel",
+        const COLUMNS: [&str; 9] = [
+            "id", "label_id", "serial", "at", "place", "device", "outcome", "channel", "notable",
         ];
         for chunk in scans.chunks(COPY_CHUNK) {
             let mut rows = CopyRows::with_capacity(chunk.len() * 160);
             for s in chunk {
-                rows.display(Uuid::now_v7());
+                rows.uuid(Uuid::now_v7());
                 match s.label {
-                    Some(label) => rows.display(label.into_uuid()),
+                    Some(label) => rows.uuid(label.into_uuid()),
                     None => rows.null(),
                 };
                 rows.text(&s.serial)
-                    .display(s.at.format("%Y-%m-%d %H:%M:%S%.6f+00"))
-                    .text(&s.place)
-                    .text(&s.device)
+                    .timestamp(s.at)
+                    .hex(s.place.prefix(), s.place.hash().as_bytes())
+                    .hex("", s.device.as_bytes())
                     .text(s.outcome)
                     .text(s.channel.as_str())
+                    .text(if s.notable { "t" } else { "f" })
                     .end_row();
             }
             souk_db::copy_in(self.db(), "label_scans", &COLUMNS, rows).await?;
@@ -438,26 +450,4 @@ fn group_by_reason(
             .push((*id, serial.clone()));
     }
     groups
-}
-
-/// An address's network: the first two bytes of IPv4, the first 32 bits of IPv6.
-fn network(addr: &str) -> String {
-    match addr.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(ip)) => {
-            let [a, b, ..] = ip.octets();
-            format!("{a}.{b}")
-        }
-        Ok(std::net::IpAddr::V6(ip)) => {
-            let s = ip.segments();
-            format!("{:x}:{:x}", s[0], s[1])
-        }
-        Err(_) => "unknown".to_owned(),
-    }
-}
-
-fn truncate(s: &str, max_chars: usize) -> &str {
-    match s.char_indices().nth(max_chars) {
-        Some((i, _)) => &s[..i],
-        None => s,
-    }
 }

@@ -15,6 +15,7 @@ use std::{sync::Arc, time::Duration};
 
 use crate::{
     KeyStatus, Labels, LabelsError,
+    fingerprint::{Device, Place},
     link::LabelLink,
     offline::NotAuthentic,
     sale,
@@ -69,7 +70,7 @@ pub struct Verification {
     /// page then shows what the real label is for).
     pub view: Option<Arc<LabelView>>,
     /// Its maker, as far as they agreed to be shown.
-    pub maker: Option<Maker>,
+    pub maker: Option<Arc<Maker>>,
     pub state: Option<LabelState>,
     pub ownership: Option<Ownership>,
     /// The link that was scanned (none for a typed short code).
@@ -116,17 +117,11 @@ impl Labels {
                 suspect: None,
                 key_status: None,
             };
-            self.scan(
-                &verification,
-                scanner,
-                &self.device_of(scanner),
-                false,
-                false,
-            );
+            self.scan(&verification, scanner, self.identify(scanner), false, false);
             return Ok(verification);
         };
         let key_status = self.inner.keys.status(&view.key_id);
-        let maker = Maker::of(&artisan);
+        let maker = self.inner.makers.of(&artisan);
         let verdict = match &scanned {
             Some(link) => self.judge_link(link, &view),
             None => Verdict::Authentic,
@@ -152,7 +147,7 @@ impl Labels {
             (None, Some((_, on))) => LabelState::Sold { on },
             (None, None) => LabelState::Valid,
         };
-        let device = self.device_of(scanner);
+        let (device, network) = self.identify(scanner);
         let scanner_account = scanner.principal.as_ref().map(|p| p.account_id);
         let ownership = match (view.owner, view.owned_since, sale) {
             (Some(owner), Some(since), _) => Some(Ownership {
@@ -165,7 +160,7 @@ impl Labels {
             {
                 // In a task of its own: the registration and the dropping of the cached view
                 // finish even if the phone goes away mid-request.
-                let (labels, view, device) = (self.clone(), Arc::clone(&view), device.clone());
+                let (labels, view, device) = (self.clone(), Arc::clone(&view), device.to_string());
                 tokio::spawn(async move { labels.register_owner(&view, buyer, &device).await })
                     .await
                     .map_err(|e| LabelsError::Corrupt(format!("registration task: {e}")))??
@@ -176,11 +171,14 @@ impl Labels {
         // registered from) count toward the clone rule.
         let after_sale = sale.is_some()
             && !ownership.is_some_and(|o| o.yours)
-            && view.owner_device.as_deref() != Some(device.as_str());
+            && view
+                .owner_device
+                .as_deref()
+                .is_none_or(|owner| owner != device.to_string());
         let counts =
             scanned.is_some() && verdict == Verdict::Authentic && view.suspect_reason.is_none();
         let verification = Verification {
-            serial: view.serial.to_string(),
+            serial: view.serial.as_str().to_owned(),
             verdict,
             suspect: view.suspect_reason.clone(),
             view: Some(view),
@@ -190,7 +188,13 @@ impl Labels {
             scanned,
             key_status,
         };
-        self.scan(&verification, scanner, &device, after_sale, counts);
+        self.scan(
+            &verification,
+            scanner,
+            (device, network),
+            after_sale,
+            counts,
+        );
         Ok(verification)
     }
 
@@ -286,7 +290,7 @@ impl Labels {
         &self,
         verification: &Verification,
         scanner: &Scanner,
-        device: &str,
+        (device, network): (Device, Place),
         after_sale: bool,
         counts: bool,
     ) {
@@ -296,28 +300,31 @@ impl Labels {
         };
         // What was asked is stored as one of our serials, or cut to the characters a serial
         // may have: anything else a client sends stays out of the database.
-        let serial = match Serial::parse(&verification.serial) {
-            Some(serial) => serial.to_string(),
-            None => verification
-                .serial
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-                .take(20)
-                .collect(),
+        let serial = match &verification.view {
+            Some(view) => view.serial.as_str().to_owned(),
+            None => match Serial::parse(&verification.serial) {
+                Some(serial) => serial.as_str().to_owned(),
+                None => verification
+                    .serial
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                    .take(20)
+                    .collect(),
+            },
         };
-        let network = self.network_of(scanner);
         self.record_scan(ScanRecord {
             label: verification.view.as_ref().map(|v| v.id),
             serial,
             at: Utc::now(),
-            place: self.place_of(scanner).unwrap_or_else(|| network.clone()),
+            place: self.place_of(scanner).unwrap_or(network),
             network,
-            device: device.to_owned(),
+            device,
             outcome,
             channel: scanner.channel,
             after_sale,
             counts,
             attempts: 0,
+            notable: false,
         });
     }
 }

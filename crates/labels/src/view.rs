@@ -89,6 +89,40 @@ pub struct LabelView {
     pub certification: CertificationFacts,
 }
 
+/// Makers as shown, one per artisan profile this process holds: [`Maker::of`] copies names, so
+/// it runs once per cached profile rather than once per scan. A profile loaded anew (after an
+/// edit) is a new `Arc`, so its maker is made anew.
+pub(crate) struct Makers(quick_cache::sync::Cache<ArtisanId, (Arc<Artisan>, Arc<Maker>)>);
+
+/// Artisans whose makers are remembered.
+const REMEMBERED_MAKERS: usize = 10_000;
+
+impl Default for Makers {
+    fn default() -> Self {
+        Self(quick_cache::sync::Cache::new(REMEMBERED_MAKERS))
+    }
+}
+
+impl std::fmt::Debug for Makers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Makers").field(&self.0.len()).finish()
+    }
+}
+
+impl Makers {
+    pub(crate) fn of(&self, artisan: &Arc<Artisan>) -> Arc<Maker> {
+        if let Some((held, maker)) = self.0.get(&artisan.id)
+            && Arc::ptr_eq(&held, artisan)
+        {
+            return maker;
+        }
+        let maker = Arc::new(Maker::of(artisan));
+        self.0
+            .insert(artisan.id, (Arc::clone(artisan), Arc::clone(&maker)));
+        maker
+    }
+}
+
 impl Maker {
     /// What a label's page may show of this artisan.
     pub fn of(artisan: &souk_catalog::Artisan) -> Maker {

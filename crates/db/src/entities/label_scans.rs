@@ -18,6 +18,9 @@ pub struct Model {
     pub outcome: String,
     /// `page` (the QR code's page) or `api`.
     pub channel: String,
+    /// It first showed the label's device or network (to the replica that recorded it), or its
+    /// link was not authentic: the scans indexed by label.
+    pub notable: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

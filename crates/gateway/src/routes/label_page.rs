@@ -128,7 +128,7 @@ fn details(t: &Text, v: &Verification) -> Markup {
         .localize(lang, Lang::Fr)
         .map(|l| l.text)
         .unwrap_or_default();
-    let maker = v.maker.as_ref();
+    let maker = v.maker.as_deref();
     let maker_name = maker
         .and_then(|m| {
             m.name

@@ -4,7 +4,7 @@
 
 use axum::{
     Json,
-    extract::State,
+    extract::{RawQuery, State},
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -215,13 +215,79 @@ pub async fn qr_svg(
     Ok(file("image/svg+xml", None, svg))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, IntoParams)]
 pub struct VerifyParams {
     /// The link the QR code holds (its URL, or its path and query): checked whole. Without it,
     /// the serial alone is checked, as for a short code typed by hand.
     pub link: Option<String>,
     /// A coarse place (geohash; 4 characters are kept).
     pub place: Option<String>,
+}
+
+impl VerifyParams {
+    /// Reads `link` and `place` from a query string in one pass, decoding only their values:
+    /// this runs on every scan, and a generic deserializer costs several times as much. Other
+    /// parameters (`lang`) are left to their own extractors.
+    fn parse(query: Option<&str>) -> Result<Self, ApiError> {
+        let mut params = VerifyParams::default();
+        for pair in query.unwrap_or_default().split('&') {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let slot = match &*form_component(key) {
+                "link" => &mut params.link,
+                "place" => &mut params.place,
+                _ => continue,
+            };
+            if slot.is_some() {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_query",
+                    "The query string is invalid",
+                )
+                .detail(format!("{} is given twice", form_component(key))));
+            }
+            *slot = Some(form_component(value).into_owned());
+        }
+        Ok(params)
+    }
+}
+
+/// A component of a query string as a form sends it: `+` is a space, `%XX` a byte (invalid
+/// UTF-8 is replaced, as browsers do). Borrowed when there is nothing to decode.
+fn form_component(raw: &str) -> std::borrow::Cow<'_, str> {
+    fn hex(b: u8) -> Option<u8> {
+        char::from(b)
+            .to_digit(16)
+            .and_then(|d| u8::try_from(d).ok())
+    }
+    let bytes = raw.as_bytes();
+    if !bytes.iter().any(|&b| b == b'%' || b == b'+') {
+        return std::borrow::Cow::Borrowed(raw);
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let escaped = (b == b'%')
+            .then(|| Some(hex(*bytes.get(i + 1)?)? << 4 | hex(*bytes.get(i + 2)?)?))
+            .flatten();
+        match (b, escaped) {
+            (_, Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b'+', None) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (other, None) => {
+                out.push(other);
+                i += 1;
+            }
+        }
+    }
+    std::borrow::Cow::Owned(match String::from_utf8(out) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -415,10 +481,11 @@ pub(crate) fn verification_dto(v: &Verification, lang: Lang, base: &str) -> Veri
 pub async fn verify(
     State(state): State<AppState>,
     ApiPath(serial): ApiPath<String>,
-    ApiQuery(params): ApiQuery<VerifyParams>,
+    RawQuery(query): RawQuery,
     Language(lang): Language,
     LabelScanner(mut scanner): LabelScanner,
 ) -> Result<Response, ApiError> {
+    let params = VerifyParams::parse(query.as_deref())?;
     scanner.place_hint = params.place;
     let target = match params.link.as_deref() {
         Some(link) => {
@@ -435,7 +502,17 @@ pub async fn verify(
     };
     let verification = state.labels.verify(target, &scanner).await?;
     let base = &state.labels.settings().base_url;
-    let mut response = verification_json(&verification_dto(&verification, lang, base))?;
+    let body = state.label_answers.answer(&verification, lang, || {
+        verification_json(&verification_dto(&verification, lang, base))
+    })?;
+    let mut response = (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_LANGUAGE,
@@ -447,18 +524,11 @@ pub async fn verify(
 }
 
 /// A verification as JSON, written into a buffer of about its size: axum's starts at 128 bytes
-/// and would be regrown four times on the busiest path.
-fn verification_json(dto: &VerificationDto) -> Result<Response, ApiError> {
+/// and would be regrown four times.
+fn verification_json(dto: &VerificationDto) -> Result<bytes::Bytes, ApiError> {
     let mut body = Vec::with_capacity(2048);
     serde_json::to_writer(&mut body, dto).map_err(|e| ApiError::internal(&e))?;
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response())
+    Ok(body.into())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -804,4 +874,36 @@ pub async fn set_disclosure(
         artisan_id: id,
         label_disclosure: record.artisan.label_disclosure.into(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_query_component_decodes_as_a_form_does() {
+        for raw in [
+            "%2Fp%2FAB%3Fc%3DX%26s%3Dy-z_",
+            "a+b%20c",
+            "%zz%4",
+            "%C3%A9t%C3%A9",
+            "%FF",
+            "plain",
+        ] {
+            let expected = form_urlencoded::parse(format!("k={raw}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned());
+            assert_eq!(Some(form_component(raw).into_owned()), expected, "{raw}");
+        }
+    }
+
+    #[test]
+    fn verify_params_are_read_once_and_a_repeated_one_is_refused() {
+        let params = VerifyParams::parse(Some("lang=ar&link=%2F01%2F1%2F21%2FX&place=sn5&x=1"));
+        let params = params.unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(params.link.as_deref(), Some("/01/1/21/X"));
+        assert_eq!(params.place.as_deref(), Some("sn5"));
+        assert!(VerifyParams::parse(None).is_ok_and(|p| p.link.is_none()));
+        assert!(VerifyParams::parse(Some("link=a&l%69nk=b")).is_err());
+    }
 }

@@ -8,6 +8,7 @@ pub mod certifications;
 pub mod crafts;
 pub mod fulfilments;
 pub mod health;
+pub mod label_answers;
 pub mod label_page;
 mod label_text;
 pub mod labels;
