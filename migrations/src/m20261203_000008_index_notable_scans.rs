@@ -28,21 +28,21 @@ impl MigrationTrait for Migration {
             .alter_table(
                 Table::alter()
                     .table(LabelScans::Table)
-                    .add_column(boolean(LabelScans::Notable).default(false))
+                    // Notable unless said otherwise: scans recorded before this migration (all
+                    // in the old index) stay in a label's history, and so do those of a replica
+                    // still on the previous release during a deploy. A constant default fills
+                    // the existing rows without rewriting the table (PostgreSQL 11 and later).
+                    .add_column(boolean(LabelScans::Notable).default(true))
                     .to_owned(),
             )
             .await?;
-        // Scans recorded before this migration were all in the old index: they stay in it, so
-        // none drops out of a label's history.
-        manager
-            .get_connection()
-            .execute_unprepared("UPDATE label_scans SET notable = TRUE")
-            .await?;
-        // A partial index (both databases have them; the schema builder does not).
+        // A partial index (both databases have them; the schema builder does not). Built in
+        // the migration's transaction; on a very large table an operator can build it first
+        // with `CREATE INDEX CONCURRENTLY` under this name, and it is then kept.
         manager
             .get_connection()
             .execute_unprepared(&format!(
-                "CREATE INDEX {NEW_INDEX} ON label_scans (label_id, at) WHERE notable"
+                "CREATE INDEX IF NOT EXISTS {NEW_INDEX} ON label_scans (label_id, at) WHERE notable"
             ))
             .await?;
         manager

@@ -17,6 +17,14 @@ backend_test!(async fn migrations_go_down_and_up_again(db) {
     assert!(db.conn.execute_unprepared("SELECT notable FROM label_scans").await.is_err());
     let kept = db.conn.query_one_raw(souk_db::sea_orm::Statement::from_string(db.conn.get_database_backend(), "SELECT COUNT(*) AS n FROM label_scans")).await;
     assert_eq!(kept.ok().flatten().and_then(|r| r.try_get::<i64>("", "n").ok()), Some(1));
+    // Up again: scans recorded without the mark (before it, or by an older release) are notable.
+    let older = "INSERT INTO label_scans (id, serial, at, place, device, outcome, channel) \
+                 VALUES ('01a23aaf-a11b-76d6-8d51-b5cf641e6534', 'K7Q2M9XP3D', CURRENT_TIMESTAMP, 'n:0', 'd', 'unknown', 'api')";
+    db.conn.execute_unprepared(older).await.unwrap_or_else(|e| panic!("{e}"));
+    souk_db::migrate_up(&db.conn).await.unwrap_or_else(|e| panic!("{e}"));
+    let notable = db.conn.query_one_raw(souk_db::sea_orm::Statement::from_string(db.conn.get_database_backend(), "SELECT COUNT(*) AS n FROM label_scans WHERE notable")).await;
+    assert_eq!(notable.ok().flatten().and_then(|r| r.try_get::<i64>("", "n").ok()), Some(2));
+    souk_db::migrate_down(&db.conn, Some(1)).await.unwrap_or_else(|e| panic!("{e}"));
 
     // Labels go, with the products' GTIN and the artisans' disclosure; products stay.
     souk_db::migrate_down(&db.conn, Some(1)).await.unwrap_or_else(|e| panic!("{e}"));

@@ -9,8 +9,9 @@
 //! replica serves a stale value once the write has been acknowledged.
 //!
 //! Decoded values are also kept in this process's memory with the generation they were cached
-//! under. A hit then costs one `GET` of the generation (to learn that no write invalidated it,
-//! in this process or another) and no transfer or decoding of the value.
+//! under. A hit then costs a read of the cache's epoch, shared by every hit of the same moment
+//! (to learn that no write invalidated anything since, in this process or another; after one
+//! did, the value's own generation is read), and no transfer or decoding of the value.
 //!
 //! The cache never fails a request: if the backend is down, reads go to the database, and
 //! invalidations that could not be delivered are retried before this process reads from the

@@ -117,10 +117,32 @@ struct Inner {
     reading: AtomicBool,
 }
 
-/// Keys to read, and where their values go.
-type Waiter = (Keys, oneshot::Sender<Result<Values, CacheError>>);
+/// A read waiting for the next batch, and where its answer goes.
+enum Waiter {
+    /// An epoch (what nearly every read of a busy process is): answered parsed.
+    Epoch(Arc<str>, oneshot::Sender<Result<Option<u64>, CacheError>>),
+    Keys(Keys, oneshot::Sender<Result<Values, CacheError>>),
+}
+
+impl Waiter {
+    fn keys(&self) -> &[Arc<str>] {
+        match self {
+            Waiter::Epoch(key, _) => std::slice::from_ref(key),
+            Waiter::Keys(keys, _) => keys,
+        }
+    }
+
+    fn fail(self, err: CacheError) {
+        let _ = match self {
+            Waiter::Epoch(_, tx) => tx.send(Err(err)).is_ok(),
+            Waiter::Keys(_, tx) => tx.send(Err(err)).is_ok(),
+        };
+    }
+}
+
 type Keys = Vec<Arc<str>>;
-type Values = Vec<Option<String>>;
+/// Shared, so that every waiter for a key gets its value without a copy.
+type Values = Vec<Option<Arc<str>>>;
 
 impl std::fmt::Debug for RedisBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -262,46 +284,70 @@ async fn send_batches(inner: Arc<Inner>) {
             }
             return;
         }
-        // Each distinct key once: under load, every waiter asks for the epoch.
-        let mut index: HashMap<Arc<str>, usize> = HashMap::new();
+        // Each distinct key once: under load, every waiter asks for the same epoch key (the
+        // same `Arc`, so it is recognised without hashing).
+        let mut index: HashMap<Arc<str>, usize, foldhash::fast::RandomState> =
+            HashMap::with_capacity_and_hasher(4, Default::default());
+        let mut last: Option<(&Arc<str>, usize)> = None;
+        let mut slots: Vec<usize> = Vec::with_capacity(batch.len() + 1);
         let mut cmd = redis::cmd("MGET");
-        for (keys, _) in &batch {
-            for key in keys {
-                let next = index.len();
-                index.entry(Arc::clone(key)).or_insert_with(|| {
-                    cmd.arg(key.as_ref());
-                    next
-                });
+        for waiter in &batch {
+            for key in waiter.keys() {
+                let slot = match last {
+                    Some((seen, slot)) if Arc::ptr_eq(seen, key) => slot,
+                    _ => {
+                        let next = index.len();
+                        let slot = *index.entry(Arc::clone(key)).or_insert_with(|| {
+                            cmd.arg(key.as_ref());
+                            next
+                        });
+                        last = Some((key, slot));
+                        slot
+                    }
+                };
+                slots.push(slot);
             }
         }
         let answers = async {
             inner.ready().await?;
             inner
-                .run(cmd.query_async::<Values>(&mut inner.conn.clone()))
+                .run(cmd.query_async::<Vec<Option<String>>>(&mut inner.conn.clone()))
                 .await
         }
         .await;
-        match answers {
+        let values: Values = match answers {
             Ok(values) if values.len() == index.len() => {
-                for (keys, waiter) in batch {
-                    let mine = keys
-                        .iter()
-                        .map(|k| index.get(k.as_ref()).and_then(|&i| values[i].clone()))
-                        .collect();
-                    let _ = waiter.send(Ok(mine));
-                }
+                values.into_iter().map(|v| v.map(Arc::from)).collect()
             }
             Ok(_) => {
-                for (_, waiter) in batch {
-                    let _ = waiter.send(Err(CacheError::Protocol(
-                        "MGET answered a wrong count".into(),
-                    )));
+                for waiter in batch {
+                    waiter.fail(CacheError::Protocol("MGET answered a wrong count".into()));
                 }
+                continue;
             }
             Err(err) => {
                 let reason = err.to_string();
-                for (_, waiter) in batch {
-                    let _ = waiter.send(Err(CacheError::Unavailable(reason.clone())));
+                for waiter in batch {
+                    waiter.fail(CacheError::Unavailable(reason.clone()));
+                }
+                continue;
+            }
+        };
+        // Each epoch parsed once, whoever waits for it.
+        let epochs: Vec<Option<u64>> = values.iter().map(|v| parse_epoch(v.as_deref())).collect();
+        let mut slots = slots.into_iter();
+        for waiter in batch {
+            match waiter {
+                Waiter::Epoch(_, tx) => {
+                    let epoch = slots.next().and_then(|slot| epochs[slot]);
+                    let _ = tx.send(Ok(epoch));
+                }
+                Waiter::Keys(keys, tx) => {
+                    let mine = keys
+                        .iter()
+                        .map(|_| slots.next().and_then(|slot| values[slot].clone()))
+                        .collect();
+                    let _ = tx.send(Ok(mine));
                 }
             }
         }
@@ -315,21 +361,34 @@ impl RedisBackend {
     /// asked, so it sees every write acknowledged before it; under load one round trip answers
     /// many requests.
     async fn read_keys(&self, keys: Keys) -> Result<Values, CacheError> {
+        let (tx, rx) = oneshot::channel();
+        self.queue(Waiter::Keys(keys, tx))?;
+        rx.await
+            .unwrap_or_else(|_| Err(CacheError::Unavailable("batch dropped".into())))
+    }
+
+    /// Reads an epoch in the next batch (see [`RedisBackend::read_keys`]).
+    async fn read_epoch(&self, epoch_key: &Arc<str>) -> Result<Option<u64>, CacheError> {
+        let (tx, rx) = oneshot::channel();
+        self.queue(Waiter::Epoch(Arc::clone(epoch_key), tx))?;
+        rx.await
+            .unwrap_or_else(|_| Err(CacheError::Unavailable("batch dropped".into())))
+    }
+
+    fn queue(&self, waiter: Waiter) -> Result<(), CacheError> {
         if !self.0.breaker.is_closed() {
             return Err(CacheError::Unavailable(
                 "skipped after a recent failure".into(),
             ));
         }
-        let (tx, rx) = oneshot::channel();
         match self.0.reads.lock() {
-            Ok(mut queue) => queue.push((keys, tx)),
+            Ok(mut queue) => queue.push(waiter),
             Err(_) => return Err(CacheError::Unavailable("read queue poisoned".into())),
         }
         if !self.0.reading.swap(true, Ordering::AcqRel) {
             tokio::spawn(send_batches(self.0.clone()));
         }
-        rx.await
-            .unwrap_or_else(|_| Err(CacheError::Unavailable("batch dropped".into())))
+        Ok(())
     }
 }
 
@@ -349,8 +408,7 @@ impl CacheBackend for RedisBackend {
     }
 
     async fn epoch(&self, epoch_key: &Arc<str>) -> Result<Option<u64>, CacheError> {
-        let values = self.read_keys(vec![Arc::clone(epoch_key)]).await?;
-        Ok(parse_epoch(values.first().and_then(Option::as_deref)))
+        self.read_epoch(epoch_key).await
     }
 
     async fn generation(&self, epoch_key: &Arc<str>, scope: &str) -> Result<Current, CacheError> {
@@ -360,7 +418,7 @@ impl CacheBackend for RedisBackend {
         let mut values = values.into_iter();
         let epoch = parse_epoch(values.next().flatten().as_deref());
         Ok(Current {
-            generation: values.next().flatten(),
+            generation: values.next().flatten().map(|g| String::from(&*g)),
             epoch,
         })
     }

@@ -204,6 +204,10 @@ impl App {
             label_answers: crate::routes::label_answers::LabelAnswers::new(
                 usize::try_from(settings.labels.rendered_answers).unwrap_or(usize::MAX),
             ),
+            // One parsed query per label scanned, as there is one rendered answer.
+            scanned_links: crate::routes::scanned_links::ScannedLinks::new(
+                usize::try_from(settings.labels.rendered_answers).unwrap_or(usize::MAX),
+            ),
             auth,
             health: Health {
                 db,

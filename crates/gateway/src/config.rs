@@ -212,7 +212,7 @@ pub struct LabelsConfig {
     pub verify_per_minute: u64,
     pub reports_per_hour: u64,
     pub flush_interval_ms: u64,
-    /// Verification answers kept rendered in each process.
+    /// Verification answers kept rendered in each process (and as many queries kept parsed).
     pub rendered_answers: u64,
     pub clone_max_devices: u64,
     pub clone_max_places: u64,

@@ -13,7 +13,10 @@ use souk_labels::Labels;
 use souk_orders::Orders;
 use souk_payments::Payments;
 
-use crate::{routes::label_answers::LabelAnswers, telemetry::Metrics};
+use crate::{
+    routes::{label_answers::LabelAnswers, scanned_links::ScannedLinks},
+    telemetry::Metrics,
+};
 
 #[derive(Clone)]
 pub struct AppState(Arc<Services>);
@@ -38,6 +41,7 @@ pub struct Services {
     pub payments: Payments,
     pub labels: Labels,
     pub label_answers: LabelAnswers,
+    pub scanned_links: ScannedLinks,
     pub auth: AuthService,
     pub health: Health,
     pub metrics: Arc<Metrics>,

@@ -8,6 +8,7 @@ pub mod gtin;
 pub mod ids;
 pub mod lang;
 pub mod money;
+pub mod percent;
 pub mod text;
 
 pub use cursor::{Cursor, CursorError, Page};

@@ -140,11 +140,13 @@ impl fmt::Debug for Fingerprints {
 impl Labels {
     /// A scanner's device and network.
     pub(crate) fn identify(&self, scanner: &Scanner) -> (Device, Place) {
-        let hint = scanner.device_hint.as_deref().map_or("", str::trim);
+        // Keyed by what is hashed, no more: a long header costs no more memory than a short one.
+        let hint = truncate(scanner.device_hint.as_deref().map_or("", str::trim), 200);
+        let agent = truncate(&scanner.user_agent, 300);
         let key = IdentityRef {
             hint,
             addr: &scanner.client_addr,
-            agent: &scanner.user_agent,
+            agent,
         };
         let known = &self.inner.fingerprints.known;
         if let Some(found) = known.get(&key) {
@@ -152,19 +154,16 @@ impl Labels {
         }
         let network = network(&scanner.client_addr);
         let device = if hint.is_empty() {
-            self.peppered(
-                "device",
-                &["web:", &network, "|", truncate(&scanner.user_agent, 300)],
-            )
+            self.peppered("device", &["web:", &network, "|", agent])
         } else {
-            self.peppered("device", &["app:", truncate(hint, 200)])
+            self.peppered("device", &["app:", hint])
         };
         let found = (device, Place::Network(self.peppered("place", &[&network])));
         known.insert(
             Identity {
                 hint: hint.into(),
                 addr: scanner.client_addr.as_str().into(),
-                agent: scanner.user_agent.as_str().into(),
+                agent: agent.into(),
             },
             found,
         );
@@ -222,6 +221,10 @@ fn network(addr: &str) -> String {
 }
 
 fn truncate(s: &str, max_chars: usize) -> &str {
+    // No more bytes than characters allowed: nothing to count.
+    if s.len() <= max_chars {
+        return s;
+    }
     match s.char_indices().nth(max_chars) {
         Some((i, _)) => &s[..i],
         None => s,

@@ -16,7 +16,10 @@
 //! key id.
 
 use chrono::NaiveDate;
-use souk_kernel::Gtin;
+use souk_kernel::{
+    Gtin,
+    percent::{self, Plus},
+};
 
 use crate::code;
 
@@ -217,8 +220,9 @@ impl LabelLink {
                 ));
             }
         };
-        let serial = percent_decode(serial, false)
-            .ok_or_else(|| LinkError::Syntax("21 (serial): bad percent-encoding".into()))?;
+        let serial = percent::decode(serial, Plus::Literal)
+            .ok_or_else(|| LinkError::Syntax("21 (serial): bad percent-encoding".into()))?
+            .into_owned();
         if !is_ai_21(&serial) {
             return Err(LinkError::Syntax(
                 "21 (serial): 1 to 20 characters of GS1's character set 82".into(),
@@ -228,8 +232,9 @@ impl LabelLink {
         let (mut c, mut d, mut k, mut s) = (None, None, None, None);
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let value = percent_decode(value, true)
-                .ok_or_else(|| LinkError::Syntax(format!("{key}: bad percent-encoding")))?;
+            let value = percent::decode(value, Plus::Space)
+                .ok_or_else(|| LinkError::Syntax(format!("{key}: bad percent-encoding")))?
+                .into_owned();
             match key {
                 "c" => c = Some(value),
                 "d" => d = Some(value),
@@ -278,7 +283,7 @@ fn check_qualifiers(qualifiers: &[&str]) -> Result<(), LinkError> {
                 "{ai}: not a key qualifier here (22, 10, 21, in that order)"
             )));
         }
-        let value = percent_decode(value, false)
+        let value = percent::decode(value, Plus::Literal)
             .ok_or_else(|| LinkError::Syntax(format!("{ai}: bad percent-encoding")))?;
         if !is_ai_21(&value) {
             return Err(LinkError::Syntax(format!(
@@ -303,35 +308,6 @@ fn parse_yymmdd(s: &str) -> Option<NaiveDate> {
     }
     let n = |i: usize| s[i..i + 2].parse::<u32>().ok();
     NaiveDate::from_ymd_opt(2000 + i32::try_from(n(0)?).ok()?, n(2)?, n(4)?)
-}
-
-/// Decodes `%XX`; in a query (`plus_is_space`) `+` is a space, in a path it is itself.
-fn percent_decode(s: &str, plus_is_space: bool) -> Option<String> {
-    // What a printed link holds needs no decoding: copied, not rebuilt byte by byte.
-    if !s.bytes().any(|b| b == b'%' || b == b'+') {
-        return Some(s.to_owned());
-    }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hex = s.get(i + 1..i + 3)?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 3;
-            }
-            b'+' if plus_is_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 #[cfg(test)]

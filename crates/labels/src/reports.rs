@@ -63,7 +63,7 @@ impl Labels {
         input: ReportInput,
         scanner: &Scanner,
     ) -> Result<Report, LabelsError> {
-        let bucket = format!("label-report:{}", scanner.client_addr);
+        let bucket = ["label-report:", &scanner.client_addr].concat();
         if let RateDecision::Limited { retry_after } = self.inner.cache.rate_limit_here(
             &bucket,
             self.inner.settings.reports_per_hour,

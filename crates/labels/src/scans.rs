@@ -260,7 +260,8 @@ impl Labels {
 
     /// Labels these scans push past the clone rule: `(label, serial) -> reason`. Marks the
     /// scans that are notable: those that showed this process a member (device or network) of
-    /// a label it had not counted, and those of one of our labels whose link was not authentic.
+    /// a label it had not counted, and those of one of our labels whose link was not authentic
+    /// (scans of flagged and revoked labels are marked when recorded).
     async fn judge(&self, scans: &mut [ScanRecord]) -> HashMap<(Uuid, String), &'static str> {
         let rule = &self.inner.settings.clones;
         let mut members = Vec::new();

@@ -89,7 +89,7 @@ impl Labels {
         scanner: &Scanner,
     ) -> Result<Verification, LabelsError> {
         let settings = &self.inner.settings;
-        let bucket = format!("label-verify:{}", scanner.client_addr);
+        let bucket = ["label-verify:", &scanner.client_addr].concat();
         if let RateDecision::Limited { retry_after } = self.inner.cache.rate_limit_here(
             &bucket,
             settings.verify_per_minute,
@@ -324,7 +324,12 @@ impl Labels {
             after_sale,
             counts,
             attempts: 0,
-            notable: false,
+            // Every scan of a label flagged or revoked is in its history: who still scans it is
+            // what a certifier looks into. Others are marked when flushed (see `judge`).
+            notable: verification
+                .view
+                .as_ref()
+                .is_some_and(|v| v.suspect_reason.is_some() || v.revoked_at.is_some()),
         });
     }
 }

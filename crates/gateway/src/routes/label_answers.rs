@@ -97,6 +97,14 @@ impl LabelAnswers {
         ) else {
             return render();
         };
+        // The owner's own answer says so: rendered for them, and not kept in place of the
+        // answer everyone else gets.
+        if verification
+            .ownership
+            .is_some_and(|o| o.yours || o.registered_now)
+        {
+            return render();
+        }
         let facts = Facts {
             today: Utc::now().date_naive(),
             state: verification.state,

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use souk_catalog::agency::model::LabelDisclosure;
 use souk_kernel::{
     ArtisanId, CertificationId, FulfilmentId, LabelBatchId, Lang, Localized, ProductId,
+    percent::decode_form,
 };
 use souk_labels::{
     KeyStatus, LabelState, QrFormat, RevocationList, Serial, Target, Verdict, Verification,
@@ -24,7 +25,9 @@ use crate::{
     dto::List,
     error::{ApiError, Problem},
     extract::{ApiJson, ApiPath, ApiQuery, Authenticated, LabelScanner, Language},
-    routes::{certifications::BatchDto, certifications::batch_dto, detached},
+    routes::{
+        certifications::BatchDto, certifications::batch_dto, detached, scanned_links::ScanQuery,
+    },
     state::AppState,
 };
 
@@ -232,7 +235,7 @@ impl VerifyParams {
         let mut params = VerifyParams::default();
         for pair in query.unwrap_or_default().split('&') {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let slot = match &*form_component(key) {
+            let slot = match &*decode_form(key) {
                 "link" => &mut params.link,
                 "place" => &mut params.place,
                 _ => continue,
@@ -243,51 +246,12 @@ impl VerifyParams {
                     "invalid_query",
                     "The query string is invalid",
                 )
-                .detail(format!("{} is given twice", form_component(key))));
+                .detail(format!("{} is given twice", decode_form(key))));
             }
-            *slot = Some(form_component(value).into_owned());
+            *slot = Some(decode_form(value).into_owned());
         }
         Ok(params)
     }
-}
-
-/// A component of a query string as a form sends it: `+` is a space, `%XX` a byte (invalid
-/// UTF-8 is replaced, as browsers do). Borrowed when there is nothing to decode.
-fn form_component(raw: &str) -> std::borrow::Cow<'_, str> {
-    fn hex(b: u8) -> Option<u8> {
-        char::from(b)
-            .to_digit(16)
-            .and_then(|d| u8::try_from(d).ok())
-    }
-    let bytes = raw.as_bytes();
-    if !bytes.iter().any(|&b| b == b'%' || b == b'+') {
-        return std::borrow::Cow::Borrowed(raw);
-    }
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        let escaped = (b == b'%')
-            .then(|| Some(hex(*bytes.get(i + 1)?)? << 4 | hex(*bytes.get(i + 2)?)?))
-            .flatten();
-        match (b, escaped) {
-            (_, Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (b'+', None) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (other, None) => {
-                out.push(other);
-                i += 1;
-            }
-        }
-    }
-    std::borrow::Cow::Owned(match String::from_utf8(out) {
-        Ok(text) => text,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    })
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -485,18 +449,17 @@ pub async fn verify(
     Language(lang): Language,
     LabelScanner(mut scanner): LabelScanner,
 ) -> Result<Response, ApiError> {
-    let params = VerifyParams::parse(query.as_deref())?;
-    scanner.place_hint = params.place;
-    let target = match params.link.as_deref() {
+    let asked = state.scanned_links.parse(query.as_deref(), scan_query)?;
+    scanner.place_hint = asked.place.clone();
+    let target = match &asked.link {
         Some(link) => {
-            let (link, _) = LabelLink::parse(link).map_err(souk_labels::LabelsError::from)?;
             if Serial::parse(&link.serial) != Serial::parse(&serial) {
                 return Err(ApiError::validation(
                     "link",
                     "names another serial than the path",
                 ));
             }
-            Target::Link(link)
+            Target::Link(link.clone())
         }
         None => Target::Code(serial),
     };
@@ -521,6 +484,21 @@ pub async fn verify(
     headers.insert(header::VARY, HeaderValue::from_static("accept-language"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+/// A verification's query: its parameters, and the link parsed.
+fn scan_query(query: Option<&str>) -> Result<ScanQuery, ApiError> {
+    let params = VerifyParams::parse(query)?;
+    let link = params
+        .link
+        .as_deref()
+        .map(|link| LabelLink::parse(link).map(|(link, _)| link))
+        .transpose()
+        .map_err(souk_labels::LabelsError::from)?;
+    Ok(ScanQuery {
+        link,
+        place: params.place,
+    })
 }
 
 /// A verification as JSON, written into a buffer of about its size: axum's starts at 128 bytes
@@ -881,7 +859,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_query_component_decodes_as_a_form_does() {
+    fn a_query_component_decodes_as_form_urlencoded_does() {
         for raw in [
             "%2Fp%2FAB%3Fc%3DX%26s%3Dy-z_",
             "a+b%20c",
@@ -893,7 +871,7 @@ mod tests {
             let expected = form_urlencoded::parse(format!("k={raw}").as_bytes())
                 .next()
                 .map(|(_, v)| v.into_owned());
-            assert_eq!(Some(form_component(raw).into_owned()), expected, "{raw}");
+            assert_eq!(Some(decode_form(raw).into_owned()), expected, "{raw}");
         }
     }
 

@@ -17,6 +17,7 @@ pub mod payouts;
 pub mod photos;
 pub mod products;
 pub mod resolver;
+pub mod scanned_links;
 pub mod sync;
 
 use std::future::Future;
