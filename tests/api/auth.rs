@@ -49,6 +49,16 @@ app_test!(async fn an_artisan_needs_a_profile_and_a_buyer_must_not_send_one(env)
     assert!(!token.is_empty());
 });
 
+app_test!(async fn signing_in_with_a_nul_in_the_email_is_refused_not_a_500(env) {
+    let app = env.spawn().await;
+    // What the fuzz test found: PostgreSQL's text holds no NUL, and the address was looked up.
+    // A JSON array fills the fields in order, as serde reads a struct from a sequence.
+    for body in [json!(["\u{0}\u{202e}", "__-a"]), json!({"email": "a\u{0}@example.ma", "password": "a long passphrase"})] {
+        let reply = app.post("/v1/auth/login", None, body).await;
+        reply.assert_problem(StatusCode::UNAUTHORIZED, "invalid_credentials");
+    }
+});
+
 app_test!(async fn wrong_passwords_are_refused_and_then_rate_limited(env) {
     let app = env
         .spawn_with(|f| f.merge(figment::providers::Serialized::default("auth.login_limit_per_account", 3)))

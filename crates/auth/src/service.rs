@@ -218,6 +218,10 @@ impl AuthService {
             }
         }
 
+        // No account has an address that is not one (sign-up checks it), so none is looked up.
+        let Ok(email) = validate::email(&email) else {
+            return Err(AuthError::InvalidCredentials);
+        };
         let row = accounts::Entity::find()
             .filter(accounts::Column::Email.eq(&email))
             .one(&self.db)

@@ -71,6 +71,21 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
     )
 }
 
+/// True when the database refused text it cannot store: PostgreSQL's `text` holds no NUL
+/// character (SQLSTATE 22021, `character_not_in_repertoire`). Input checks refuse control
+/// characters first; this is the net for a field that slipped past them, so the client hears a
+/// 400 and not a 500.
+pub fn is_unstorable_text(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    let (DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e))) = err
+    else {
+        return false;
+    };
+    e.as_database_error()
+        .and_then(|db| db.code())
+        .is_some_and(|code| code == "22021")
+}
+
 /// Checks the database answers.
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     db.ping().await

@@ -163,6 +163,12 @@ fn from_db(err: &souk_db::DbErr) -> ApiError {
     use souk_db::DbErr;
     match err {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => ApiError::unavailable(err),
+        _ if souk_db::is_unstorable_text(err) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "unstorable_text",
+            "The request holds text that cannot be stored",
+        )
+        .detail("remove NUL (U+0000) characters"),
         _ => ApiError::internal(err),
     }
 }

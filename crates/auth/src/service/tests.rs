@@ -73,6 +73,16 @@ backend_test!(async fn wrong_passwords_and_unknown_emails_give_the_same_answer(d
     assert!(matches!(unknown, Err(AuthError::InvalidCredentials)));
 });
 
+backend_test!(async fn an_email_that_is_not_one_signs_in_to_nothing(db) {
+    let auth = service(&db, cheap_settings());
+    assert!(auth.register(new_account("a@b.ma", Role::Buyer)).await.is_ok());
+    // PostgreSQL cannot hold a NUL in text: looked up, it would fail the query, not the sign-in.
+    for email in ["\0\u{202e}", "a@b.ma\0", "", "no-at-sign"] {
+        let attempt = auth.login(email, "a long passphrase".into(), "1").await;
+        assert!(matches!(attempt, Err(AuthError::InvalidCredentials)), "{email:?}: {attempt:?}");
+    }
+});
+
 backend_test!(async fn sign_in_is_limited_per_account_and_per_address(db) {
     let auth = service(&db, cheap_settings());
     assert!(auth.register(new_account("a@b.ma", Role::Buyer)).await.is_ok());
