@@ -11,6 +11,7 @@ mod m20261129_000005_create_orders;
 mod m20261129_000006_create_ledger;
 mod m20261202_000007_create_labels;
 mod m20261203_000008_index_notable_scans;
+mod m20261207_000009_add_crafts_retired_at;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_create_ledger::Migration),
             Box::new(m20261202_000007_create_labels::Migration),
             Box::new(m20261203_000008_index_notable_scans::Migration),
+            Box::new(m20261207_000009_add_crafts_retired_at::Migration),
         ]
     }
 }

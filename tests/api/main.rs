@@ -4,6 +4,7 @@
 mod agency;
 mod auth;
 mod browser;
+mod crafts;
 mod fuzz;
 mod label_page;
 mod labels;

@@ -70,14 +70,17 @@ pub enum Subject {
     Artisan(Uuid),
     Product(Uuid),
     Agent(Uuid),
+    Craft(Uuid),
 }
 
 impl Subject {
-    fn parts(self) -> (&'static str, Uuid) {
+    /// Its kind (`artisan`, `product`, `agent`, `craft`) and id.
+    pub fn parts(self) -> (&'static str, Uuid) {
         match self {
             Subject::Artisan(id) => ("artisan", id),
             Subject::Product(id) => ("product", id),
             Subject::Agent(id) => ("agent", id),
+            Subject::Craft(id) => ("craft", id),
         }
     }
 
@@ -86,6 +89,7 @@ impl Subject {
             "artisan" => Some(Subject::Artisan(id)),
             "product" => Some(Subject::Product(id)),
             "agent" => Some(Subject::Agent(id)),
+            "craft" => Some(Subject::Craft(id)),
             _ => None,
         }
     }

@@ -16,6 +16,8 @@ pub enum CatalogError {
     InvalidClaimCode,
     #[error("the artisan already has an account of their own")]
     AlreadyClaimed,
+    #[error("a craft with the slug {0} exists already")]
+    CraftExists(String),
     #[error("the cursor does not belong to this listing")]
     InvalidCursor,
     #[error(transparent)]

@@ -8,17 +8,20 @@
 pub mod agency;
 mod cache_keys;
 pub mod certified;
+mod crafts;
 mod error;
 pub mod import;
 mod input;
 mod model;
 mod photos;
+pub mod reference;
 pub mod rights;
 pub mod search;
 mod service;
 pub mod stock;
 mod store;
 
+pub use crafts::NewCraft;
 pub use error::CatalogError;
 pub use input::{ArtisanInput, ListingQuery, ProductInput, ProductPatch, Sort};
 pub use model::{

@@ -13,6 +13,9 @@ pub struct Craft {
     pub parent: Option<CraftId>,
     pub name: LocalizedText,
     pub position: i32,
+    /// When an operator retired it: no new product or artisan may take it.
+    #[serde(default)]
+    pub retired_at: Option<DateTime<Utc>>,
 }
 
 /// An artisan's public profile.

@@ -356,7 +356,7 @@ impl Catalog {
             .ok_or_else(|| CatalogError::invalid("artisan_id", "no artisan with this id"))?;
         let access = store::artisans::access(&artisan_row)?;
         let capacity = rights::act_for(principal, &access, Scope::Products)?;
-        let craft = find_craft(&crafts, &input::slug("craft", &input.craft)?)?;
+        let craft = crate::crafts::current(&crafts, &input::slug("craft", &input.craft)?, "craft")?;
         let title = input::text("title", input.title, input::TITLE_MAX_CHARS)?;
         let description = input::optional_text(
             "description",
@@ -553,8 +553,8 @@ pub(crate) fn build_artisan(
     let mut craft_ids = Vec::new();
     let mut slugs = Vec::new();
     for (i, raw) in profile.crafts.iter().enumerate() {
-        let craft = find_craft(crafts, &input::slug(&format!("artisan.crafts[{i}]"), raw)?)
-            .map_err(|_| CatalogError::invalid(format!("artisan.crafts[{i}]"), "unknown craft"))?;
+        let field = format!("artisan.crafts[{i}]");
+        let craft = crate::crafts::current(crafts, &input::slug(&field, raw)?, &field)?;
         if !craft_ids.contains(&craft.id) {
             craft_ids.push(craft.id);
             slugs.push(craft.slug.clone());
@@ -721,9 +721,11 @@ fn apply_patch(
     crafts: &[Craft],
 ) -> Result<(), CatalogError> {
     if let Some(craft) = patch.craft {
-        product.craft = find_craft(crafts, &input::slug("craft", &craft)?)?
-            .slug
-            .clone();
+        let slug = input::slug("craft", &craft)?;
+        // Moving to a craft needs it current; a product keeps a craft retired since it took it.
+        if slug != product.craft {
+            product.craft = crate::crafts::current(crafts, &slug, "craft")?.slug.clone();
+        }
     }
     if let Some(title) = patch.title {
         product

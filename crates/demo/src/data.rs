@@ -1,10 +1,9 @@
 //! The region's crafts, places, people and goods, in Arabic, French and English.
 
-/// A craft: slug, parent slug, names (ar, fr, en), and a sentence about it for descriptions.
+/// What the demo says of a craft of the reference taxonomy (`souk_catalog::reference`, which
+/// names it): a sentence about it for descriptions, materials, items and qualities.
 pub(crate) struct CraftData {
     pub slug: &'static str,
-    pub parent: Option<&'static str>,
-    pub name: [&'static str; 3],
     pub about: [&'static str; 3],
     pub materials: &'static [&'static str],
     pub items: &'static [Item],
@@ -47,12 +46,6 @@ const fn item(
 pub(crate) const CRAFTS: &[CraftData] = &[
     CraftData {
         slug: "pottery",
-        parent: None,
-        name: [
-            "الفخار والخزف",
-            "Poterie et céramique",
-            "Pottery and ceramics",
-        ],
         about: [
             "فَخّار تقليدي من طين المنطقة، مطلي بالمينا على الطريقة الفاسية.",
             "Terre cuite traditionnelle, émaillée selon le savoir-faire fassi.",
@@ -93,8 +86,6 @@ pub(crate) const CRAFTS: &[CraftData] = &[
     },
     CraftData {
         slug: "zellige",
-        parent: None,
-        name: ["الزليج", "Zellige", "Zellige tilework"],
         about: [
             "زليج مقطوع باليد قطعة قطعة من طين فاس المطبوخ.",
             "Zellige taillé à la main, tesselle par tesselle, dans l'argile cuite de Fès.",
@@ -158,8 +149,6 @@ pub(crate) const CRAFTS: &[CraftData] = &[
     },
     CraftData {
         slug: "leather",
-        parent: None,
-        name: ["الجلد والدباغة", "Maroquinerie", "Leatherwork"],
         about: [
             "جلد مدبوغ بالطرق الطبيعية في دار الدبغ بفاس.",
             "Cuir tanné naturellement dans les tanneries de Fès.",
@@ -206,8 +195,6 @@ pub(crate) const CRAFTS: &[CraftData] = &[
     },
     CraftData {
         slug: "babouches",
-        parent: Some("leather"),
-        name: ["البلغة", "Babouches", "Babouche slippers"],
         about: [
             "بلغة فاسية مخيطة باليد على القالب.",
             "Babouches fassies cousues main sur la forme.",
@@ -244,12 +231,6 @@ pub(crate) const CRAFTS: &[CraftData] = &[
     },
     CraftData {
         slug: "brass-copper",
-        parent: None,
-        name: [
-            "النحاس",
-            "Dinanderie (cuivre et laiton)",
-            "Brass and copper",
-        ],
         about: [
             "نحاس منقوش بالإزميل في سوق الصفارين.",
             "Cuivre ciselé au burin, place Seffarine.",
@@ -291,8 +272,6 @@ pub(crate) const CRAFTS: &[CraftData] = &[
     },
     CraftData {
         slug: "cedar-wood",
-        parent: None,
-        name: ["خشب الأرز", "Bois de cèdre", "Cedar woodwork"],
         about: [
             "خشب أرز الأطلس المتوسط، منحوت ومزوق.",
             "Cèdre du Moyen Atlas, sculpté et peint.",
@@ -330,12 +309,6 @@ pub(crate) const CRAFTS: &[CraftData] = &[
     },
     CraftData {
         slug: "embroidery",
-        parent: None,
-        name: [
-            "الطرز الفاسي",
-            "Broderie fassie (terz fassi)",
-            "Fassi embroidery (terz fassi)",
-        ],
         about: [
             "طرز فاسي بالغرزة المزدوجة، متطابق من الوجهين.",
             "Terz fassi au point double, identique sur l'endroit et l'envers.",
@@ -369,8 +342,6 @@ pub(crate) const CRAFTS: &[CraftData] = &[
     },
     CraftData {
         slug: "weaving",
-        parent: None,
-        name: ["النسيج والزرابي", "Tissage et tapis", "Weaving and carpets"],
         about: [
             "زربية منسوجة على المنسج العمودي بصوف الأطلس.",
             "Tapis noué sur métier vertical, en laine de l'Atlas.",
@@ -416,8 +387,6 @@ pub(crate) const CRAFTS: &[CraftData] = &[
     },
     CraftData {
         slug: "sabra",
-        parent: Some("weaving"),
-        name: ["الصابرة", "Sabra (soie végétale)", "Sabra (cactus silk)"],
         about: [
             "صابرة: حرير نباتي من ألياف الصبار.",
             "Sabra : soie végétale tirée de l'agave.",
@@ -449,8 +418,6 @@ pub(crate) const CRAFTS: &[CraftData] = &[
     },
     CraftData {
         slug: "jewellery",
-        parent: None,
-        name: ["الحلي", "Bijouterie", "Jewellery"],
         about: [
             "حلي فضية مصنوعة بالطرق التقليدية.",
             "Bijoux en argent façonnés à l'ancienne.",
@@ -488,8 +455,6 @@ pub(crate) const CRAFTS: &[CraftData] = &[
     },
     CraftData {
         slug: "basketry",
-        parent: None,
-        name: ["صناعة السلال", "Vannerie", "Basketry"],
         about: [
             "سلال من الدوم المجدول باليد.",
             "Vannerie de doum tressé à la main.",
@@ -514,8 +479,6 @@ pub(crate) const CRAFTS: &[CraftData] = &[
     },
     CraftData {
         slug: "carved-plaster",
-        parent: None,
-        name: ["الجبس المنقوش", "Plâtre sculpté", "Carved plaster"],
         about: [
             "جبس منقوش بالمنقاش على الطريقة المرينية.",
             "Plâtre ciselé à la main dans la tradition mérinide.",
@@ -544,8 +507,6 @@ pub(crate) const CRAFTS: &[CraftData] = &[
     },
     CraftData {
         slug: "wrought-iron",
-        parent: None,
-        name: ["الحدادة الفنية", "Ferronnerie d'art", "Wrought iron"],
         about: [
             "حديد مطروق على السندان.",
             "Fer forgé à l'enclume.",
@@ -577,8 +538,6 @@ pub(crate) const CRAFTS: &[CraftData] = &[
     },
     CraftData {
         slug: "silk-buttons",
-        parent: None,
-        name: ["العقاد", "Boutons de soie (akkad)", "Silk buttons (akkad)"],
         about: [
             "عقاد الجلابة المصنوع بالإبرة في صفرو والبهاليل.",
             "Boutons de djellaba faits à l'aiguille à Sefrou et Bhalil.",

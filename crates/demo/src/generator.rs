@@ -8,28 +8,9 @@ use souk_kernel::{ArtisanId, CraftId, Lang, LocalizedText, Money, ProductId};
 
 use crate::data::{COMMUNES, COOPERATIVES, CRAFTS, CraftData, FAMILY_NAMES, GIVEN_NAMES};
 
-/// The taxonomy, with fresh ids and parents resolved.
-pub(crate) fn crafts() -> Vec<Craft> {
-    let ids: Vec<CraftId> = CRAFTS.iter().map(|_| CraftId::new()).collect();
-    CRAFTS
-        .iter()
-        .zip(&ids)
-        .enumerate()
-        .map(|(position, (data, id))| Craft {
-            id: *id,
-            slug: data.slug.into(),
-            parent: data
-                .parent
-                .and_then(|p| CRAFTS.iter().position(|c| c.slug == p))
-                .map(|i| ids[i]),
-            name: trilingual(data.name),
-            position: i32::try_from(position).unwrap_or(i32::MAX),
-        })
-        .collect()
-}
-
-fn trilingual([ar, fr, en]: [&str; 3]) -> LocalizedText {
-    LocalizedText::from_pairs([(Lang::Ar, ar), (Lang::Fr, fr), (Lang::En, en)])
+/// A craft's names (ar, fr, en), from the reference taxonomy that every demo craft is part of.
+fn craft_name(slug: &str) -> [&'static str; 3] {
+    souk_catalog::reference::craft(slug).map_or(["", "", ""], |c| c.name)
 }
 
 fn capitalize(s: &str) -> String {
@@ -78,22 +59,22 @@ impl Generator {
         }
         slugs.dedup();
         let years = self.rng.u32(5..=45);
-        let craft = Self::craft_data(first.slug);
+        let craft = craft_name(first.slug);
         let bio = LocalizedText::from_pairs([
             (
                 Lang::Ar,
                 format!(
                     "يمارس حرفة {} في {} منذ {} سنة.",
-                    craft.name[0], commune[0], years
+                    craft[0], commune[0], years
                 ),
             ),
             (
                 Lang::Fr,
-                format!("{} à {} depuis {} ans.", craft.name[1], commune[1], years),
+                format!("{} à {} depuis {} ans.", craft[1], commune[1], years),
             ),
             (
                 Lang::En,
-                format!("{} in {} for {} years.", craft.name[2], commune[2], years),
+                format!("{} in {} for {} years.", craft[2], commune[2], years),
             ),
         ]);
         let artisan = Artisan {

@@ -41,11 +41,9 @@ pub async fn seed_demo(catalog: &Catalog) -> Result<SeedReport, CatalogError> {
     add(catalog, DEMO_ARTISANS, DEMO_PRODUCTS, 2026, None).await
 }
 
-/// Adds the crafts taxonomy alone (for tests and empty production databases).
+/// Adds the crafts taxonomy alone (the catalog's reference data), for tests.
 pub async fn seed_crafts(catalog: &Catalog) -> Result<usize, CatalogError> {
-    let before = import::counts(catalog).await?.crafts;
-    let after = import::crafts(catalog, &generator::crafts()).await?.len();
-    Ok(after.saturating_sub(usize::try_from(before).unwrap_or(0)))
+    catalog.load_reference().await
 }
 
 /// Adds `products` generated products (and artisans for them), drawing a progress bar on the
@@ -82,7 +80,8 @@ async fn add(
     bar: Option<&ProgressBar>,
 ) -> Result<SeedReport, CatalogError> {
     let before = import::counts(catalog).await?;
-    let crafts = import::crafts(catalog, &generator::crafts()).await?;
+    catalog.load_reference().await?;
+    let crafts = catalog.crafts().await?.to_vec();
     let mut generator = Generator::new(seed, crafts.clone());
     let people: Vec<_> = (0..artisans).map(|i| generator.artisan(i)).collect();
     import::artisans(catalog, &people).await?;

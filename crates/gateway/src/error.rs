@@ -205,6 +205,10 @@ impl From<CatalogError> for ApiError {
                 "The artisan has their own account",
             )
             .detail(err.to_string()),
+            CatalogError::CraftExists(_) => {
+                ApiError::new(StatusCode::CONFLICT, "craft_exists", "The craft exists already")
+                    .detail(err.to_string())
+            }
             CatalogError::Photo(photo) => photo.into(),
             CatalogError::InvalidCursor => {
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid_cursor", "Invalid cursor")

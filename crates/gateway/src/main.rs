@@ -44,8 +44,13 @@ enum Command {
         #[command(subcommand)]
         action: Option<MigrateAction>,
     },
-    /// Seed the demo catalog into an empty database, or generate a large catalog.
+    /// Seed the demo catalog into an empty database, generate a large catalog, or load only the
+    /// reference data (the crafts taxonomy) for production.
     Seed {
+        /// Only the reference data, no demo artisans or products (safe to run on every release:
+        /// adds what is missing, leaves operators' changes as they are).
+        #[arg(long, conflicts_with = "products")]
+        reference: bool,
         /// Generate this many products (with artisans for them) instead of the demo catalog.
         #[arg(long)]
         products: Option<usize>,
@@ -164,7 +169,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate { action } => {
             migrate(&settings, action.unwrap_or(MigrateAction::Up)).await
         }
-        Command::Seed { products, seed } => seed_catalog(&settings, products, seed).await,
+        Command::Seed {
+            reference,
+            products,
+            seed,
+        } => seed_catalog(&settings, reference, products, seed).await,
         Command::CreateAccount {
             email,
             role,
@@ -317,6 +326,7 @@ async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<(
 
 async fn seed_catalog(
     settings: &Settings,
+    reference: bool,
     products: Option<usize>,
     seed: u64,
 ) -> anyhow::Result<()> {
@@ -335,6 +345,11 @@ async fn seed_catalog(
             cache_listings: settings.catalog.cache_listings,
         },
     );
+    if reference {
+        let added = catalog.load_reference().await?;
+        println!("added {added} craft(s) of the reference taxonomy");
+        return Ok(());
+    }
     let report = match products {
         Some(n) => {
             souk_demo::generate(

@@ -222,3 +222,108 @@ fn souk_label_verify_checks_a_label_offline_with_the_published_keys() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not signed by a published key"));
 }
+
+/// `souk` as production runs it: `SOUK_ENV=production` with the repository's config folder.
+fn souk_production(dir: &Path, database_url: &str, keyring: &Path) -> Command {
+    let mut command = souk(dir);
+    command
+        .env("SOUK_ENV", "production")
+        .env(
+            "SOUK_CONFIG_DIR",
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config"),
+        )
+        .env("DATABASE_URL", database_url)
+        .env("SOUK_LABELS__KEYRING", keyring)
+        .env("SOUK_LABELS__BASE_URL", "https://label.example.ma");
+    command
+}
+
+#[tokio::test]
+async fn a_fresh_production_database_gets_the_crafts_without_demo_data_and_an_artisan_signs_up() {
+    let Some(db) = souk_testkit::TestDb::postgres_empty().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let keyring = dir.path().join("label-keys.json");
+    let run = |args: &[&str]| {
+        let output = souk_production(dir.path(), &db.url, &keyring)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            output.status.success(),
+            "souk {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    run(&["label", "rotate-key"]);
+    assert!(run(&["migrate"]).contains("applied 9 migration(s)"));
+    assert!(run(&["seed", "--reference"]).contains("added 14 craft(s)"));
+    // Every release runs it again: nothing is added twice.
+    assert!(run(&["seed", "--reference"]).contains("added 0 craft(s)"));
+
+    let port = free_port();
+    let mut server = AsyncCommand::from(souk_production(dir.path(), &db.url, &keyring))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let base = format!("http://127.0.0.1:{port}");
+    assert!(wait_ready(&base).await, "the server did not become ready");
+    let client = reqwest::Client::new();
+    let signed_up = client
+        .post(format!("{base}/v1/auth/register"))
+        .json(&serde_json::json!({
+            "email": "latifa@example.ma",
+            "password": "a long passphrase",
+            "display_name": "Latifa Bennani",
+            "role": "artisan",
+            "artisan": {
+                "name": {"fr": "Latifa Bennani", "ar": "لطيفة بناني"},
+                "commune": "Sefrou",
+                "crafts": ["embroidery"]
+            }
+        }))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let status = signed_up.status();
+    assert_eq!(
+        status,
+        201,
+        "{}",
+        signed_up.text().await.unwrap_or_default()
+    );
+    let crafts: serde_json::Value = client
+        .get(format!("{base}/v1/crafts"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .json()
+        .await
+        .unwrap_or_default();
+    assert_eq!(
+        crafts["items"].as_array().map(Vec::len),
+        Some(14),
+        "{crafts}"
+    );
+    let products: serde_json::Value = client
+        .get(format!("{base}/v1/products"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .json()
+        .await
+        .unwrap_or_default();
+    assert_eq!(products["items"], serde_json::json!([]), "{products}");
+    use souk_db::sea_orm::{EntityTrait, PaginatorTrait};
+    let stored = souk_db::entities::products::Entity::find()
+        .count(&db.conn)
+        .await
+        .unwrap_or(u64::MAX);
+    assert_eq!(stored, 0, "no demo product in production");
+    let _ = server.kill().await;
+}

@@ -97,6 +97,7 @@ impl Fixture {
                 parent: None,
                 name: LocalizedText::from_pairs([(Lang::Fr, *fr)]),
                 position: i32::try_from(i).unwrap_or(0),
+                retired_at: None,
             })
             .collect();
         ok(import::crafts(&catalog, &crafts).await);

@@ -47,6 +47,16 @@ impl TestDb {
 
     /// A new PostgreSQL database, or `None` (skipped) when PostgreSQL is unreachable outside CI.
     pub async fn postgres() -> Option<TestDb> {
+        let db = Self::postgres_empty().await?;
+        souk_db::migrate_up(&db.conn)
+            .await
+            .unwrap_or_else(|e| panic!("migrate test database: {e}"));
+        Some(db)
+    }
+
+    /// A new PostgreSQL database with no tables at all (what a first deploy meets), or `None`
+    /// (skipped) when PostgreSQL is unreachable outside CI.
+    pub async fn postgres_empty() -> Option<TestDb> {
         let admin_url = postgres_admin_url();
         if !require("PostgreSQL", &admin_url, probe(&admin_url).await, ci()) {
             return None;
@@ -61,7 +71,7 @@ impl TestDb {
             .unwrap_or_else(|e| panic!("create test database: {e}"));
         drop(admin);
         let url = with_database(&admin_url, &name);
-        let conn = open_migrated(&url).await;
+        let conn = open(&url).await;
         Some(TestDb {
             conn,
             url,
@@ -71,12 +81,16 @@ impl TestDb {
     }
 }
 
-async fn open_migrated(url: &str) -> DatabaseConnection {
+async fn open(url: &str) -> DatabaseConnection {
     let mut options = DbOptions::new(url);
     options.max_connections = 8;
-    let conn = souk_db::connect(&options)
+    souk_db::connect(&options)
         .await
-        .unwrap_or_else(|e| panic!("open test database: {e}"));
+        .unwrap_or_else(|e| panic!("open test database: {e}"))
+}
+
+async fn open_migrated(url: &str) -> DatabaseConnection {
+    let conn = open(url).await;
     souk_db::migrate_up(&conn)
         .await
         .unwrap_or_else(|e| panic!("migrate test database: {e}"));

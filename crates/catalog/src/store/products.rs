@@ -3,9 +3,9 @@
 use souk_db::{
     ConnectionTrait, DbErr,
     entities::{agents, products},
-    sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set},
+    sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set},
 };
-use souk_kernel::{AccountId, Currency, Money, ProductId};
+use souk_kernel::{AccountId, CraftId, Currency, Money, ProductId};
 
 use super::{artisans, from_json, lang, to_i32, to_json, to_u32};
 use crate::{
@@ -187,4 +187,19 @@ pub(crate) async fn version(
         .one(conn)
         .await?
         .map(|r| r.version))
+}
+
+/// The ids of every product of a craft.
+pub(crate) async fn ids_in_craft(
+    conn: &impl ConnectionTrait,
+    craft: CraftId,
+) -> Result<Vec<ProductId>, DbErr> {
+    let ids: Vec<uuid::Uuid> = products::Entity::find()
+        .select_only()
+        .column(products::Column::Id)
+        .filter(products::Column::CraftId.eq(craft.into_uuid()))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(ids.into_iter().map(ProductId::from_uuid).collect())
 }

@@ -26,6 +26,7 @@ fn craft(slug: &str, parent: Option<CraftId>, names: &[(Lang, &str)], position: 
         parent,
         name: LocalizedText::from_pairs(names.iter().map(|(l, s)| (*l, *s))),
         position,
+        retired_at: None,
     }
 }
 

@@ -13,6 +13,8 @@ pub struct Model {
     #[sea_orm(column_type = "JsonBinary")]
     pub name: Json,
     pub position: i32,
+    /// When the craft was retired (no new product or artisan may take it); `None` while in use.
+    pub retired_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

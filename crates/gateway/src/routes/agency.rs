@@ -481,11 +481,7 @@ pub struct AuditEntryDto {
 }
 
 fn audit_dto(e: AuditEntry) -> AuditEntryDto {
-    let (subject_kind, subject_id) = match e.subject {
-        souk_audit::Subject::Artisan(id) => ("artisan", id),
-        souk_audit::Subject::Product(id) => ("product", id),
-        souk_audit::Subject::Agent(id) => ("agent", id),
-    };
+    let (subject_kind, subject_id) = e.subject.parts();
     AuditEntryDto {
         id: e.id,
         at: e.at,
