@@ -18,5 +18,6 @@ mod redis_outage;
 mod render;
 mod replicas;
 mod search;
+mod shutdown;
 mod stripe;
 mod sync;

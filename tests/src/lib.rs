@@ -475,6 +475,24 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Sends the shutdown signal (what SIGTERM does to `souk serve`) and returns at once.
+    pub fn signal_shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+
+    /// Waits for an in-process gateway to stop after [`TestApp::signal_shutdown`]; false if it
+    /// had not stopped within `bound`.
+    pub async fn stopped_within(&mut self, bound: Duration) -> bool {
+        match self.task.take() {
+            Some(task) => tokio::time::timeout(bound, task).await.is_ok(),
+            None => true,
+        }
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(task) = self.task.take() {

@@ -86,6 +86,44 @@ pub fn is_unstorable_text(err: &DbErr) -> bool {
         .is_some_and(|code| code == "22021")
 }
 
+/// How the database failed a request when it was not the request's fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outage {
+    /// The connection broke under the query (a restart, a failover, a network cut). Nothing was
+    /// committed unless it broke during `COMMIT` itself, which a client's retry with its
+    /// idempotency key resolves; a read can be tried again at once on another connection.
+    Lost,
+    /// No connection could be had: the server refuses them, is too busy, or the pool waited too
+    /// long.
+    Unreachable,
+}
+
+/// Whether `err` is an outage of the database rather than a fault of the request or of ours.
+pub fn outage(err: &DbErr) -> Option<Outage> {
+    use sea_orm::{RuntimeErr, SqlxError};
+    let e = match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return Some(Outage::Unreachable),
+        DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => e,
+        _ => return None,
+    };
+    match e.as_ref() {
+        SqlxError::Io(_)
+        | SqlxError::Tls(_)
+        | SqlxError::Protocol(_)
+        | SqlxError::WorkerCrashed => Some(Outage::Lost),
+        SqlxError::PoolTimedOut | SqlxError::PoolClosed => Some(Outage::Unreachable),
+        SqlxError::Database(db) => match db.code().as_deref() {
+            // 08: connection exceptions; 57P01-57P03: the server is shutting down, crashed, or
+            // is not yet accepting connections.
+            Some(code) if code.starts_with("08") => Some(Outage::Lost),
+            Some("57P01" | "57P02" | "57P03") => Some(Outage::Lost),
+            Some("53300") => Some(Outage::Unreachable),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Checks the database answers.
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     db.ping().await

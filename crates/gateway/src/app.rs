@@ -5,7 +5,7 @@ use std::{any::Any, future::Future, net::SocketAddr, sync::Arc, time::Duration};
 use axum::{
     Router,
     extract::{DefaultBodyLimit, Request, State},
-    http::StatusCode,
+    http::{HeaderValue, Method, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
 };
@@ -31,7 +31,8 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
     config::{MigrateOnStart, Settings},
-    error::ApiError,
+    error::{ApiError, RetryOnce},
+    lifecycle::{Lifecycle, ShutdownPolicy},
     openapi::ApiDoc,
     routes,
     state::{AppState, Health, HttpPolicy, Services},
@@ -68,6 +69,8 @@ pub struct App {
     pub expiry_interval: Duration,
     /// How often this replica flushes the label scans it buffered.
     pub scan_flush_interval: Duration,
+    /// What it does after the shutdown signal.
+    pub shutdown: ShutdownPolicy,
 }
 
 /// Opens the database the settings name (the SQLite default when none is configured).
@@ -213,6 +216,7 @@ impl App {
                 db,
                 cache: cache.clone(),
             },
+            lifecycle: Arc::new(Lifecycle::default()),
             metrics: Arc::new(Metrics::new(cache.stats().clone())),
             http: HttpPolicy {
                 default_lang: settings.catalog.default_lang,
@@ -225,34 +229,99 @@ impl App {
             state,
             expiry_interval: Duration::from_millis(settings.orders.expiry_interval_ms),
             scan_flush_interval: Duration::from_millis(settings.labels.flush_interval_ms),
+            shutdown: settings.shutdown_policy(),
         })
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    /// Serves until `shutdown` completes, then drains, closes and stops (see [`Lifecycle`]):
+    /// returns once the requests in flight, the writes they started and the workers have ended,
+    /// or when the grace period is over.
     pub async fn serve(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let worker = tokio::spawn(expiry_worker(
-            self.state.orders.clone(),
-            self.expiry_interval,
-        ));
+        let lifecycle = self.state.lifecycle.clone();
         let labels = self.state.labels.clone();
-        let flusher = tokio::spawn(scan_flusher(labels.clone(), self.scan_flush_interval));
+        let workers = [
+            tokio::spawn(expiry_worker(
+                self.state.orders.clone(),
+                self.expiry_interval,
+                lifecycle.clone(),
+            )),
+            tokio::spawn(scan_flusher(
+                labels.clone(),
+                self.scan_flush_interval,
+                lifecycle.clone(),
+            )),
+        ];
+        let policy = self.shutdown;
+        let (closing, closed_at) = tokio::sync::watch::channel(None);
+        let signal = drain_then_close(shutdown, lifecycle.clone(), policy.drain, closing);
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await;
-        worker.abort();
-        flusher.abort();
-        // The scans of the last moments are not lost with the process.
-        if let Err(e) = labels.flush_scans().await {
-            tracing::warn!(error = %e, "last scans not written");
+        let server = axum::serve(listener, service).with_graceful_shutdown(signal);
+        let served = tokio::select! {
+            served = server.into_future() => served,
+            () = grace_over(closed_at.clone(), policy.grace) => {
+                tracing::warn!("requests still in flight when the grace period ended");
+                Ok(())
+            }
+        };
+        let started = (*closed_at.borrow()).unwrap_or_else(tokio::time::Instant::now);
+        let deadline = started + policy.grace;
+        if !lifecycle.finish(deadline).await {
+            tracing::warn!("writes still running when the grace period ended");
         }
+        for worker in workers {
+            if tokio::time::timeout_at(deadline, worker).await.is_err() {
+                tracing::warn!("a background worker was still busy when the grace period ended");
+            }
+        }
+        // The scans of the last moments are not lost with the process.
+        match tokio::time::timeout_at(deadline, labels.flush_scans()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "last scans not written"),
+            Err(_) => tracing::warn!("last scans not written: the grace period ended"),
+        }
+        tracing::info!("stopped");
         served
+    }
+}
+
+/// The graceful-shutdown signal axum waits for: after `shutdown`, the replica drains for `drain`
+/// (not ready, still serving), then says when it closed.
+async fn drain_then_close(
+    shutdown: impl Future<Output = ()>,
+    lifecycle: Arc<Lifecycle>,
+    drain: Duration,
+    closing: tokio::sync::watch::Sender<Option<tokio::time::Instant>>,
+) {
+    shutdown.await;
+    lifecycle.start_draining();
+    tracing::info!(
+        drain_ms = drain.as_millis(),
+        "draining: not ready, still serving"
+    );
+    tokio::time::sleep(drain).await;
+    tracing::info!("closing: no new connections; finishing the requests in flight");
+    closing.send_replace(Some(tokio::time::Instant::now()));
+}
+
+/// Resolves `grace` after the replica closed (never, if it did not).
+async fn grace_over(
+    mut closed_at: tokio::sync::watch::Receiver<Option<tokio::time::Instant>>,
+    grace: Duration,
+) {
+    let closed = closed_at
+        .wait_for(Option::is_some)
+        .await
+        .ok()
+        .and_then(|at| *at);
+    match closed {
+        Some(at) => tokio::time::sleep_until(at + grace).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -282,12 +351,16 @@ async fn seed_demo(
 }
 
 /// Gives back the stock of orders whose reservation lapsed. Every replica runs one; expiring
-/// locks the order and checks again, so no order is released twice.
-async fn expiry_worker(orders: Orders, every: Duration) {
+/// locks the order and checks again, so no order is released twice. A sweep under way when the
+/// replica stops runs to its end.
+async fn expiry_worker(orders: Orders, every: Duration, lifecycle: Arc<Lifecycle>) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tick.tick().await;
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = lifecycle.stopping() => return,
+        }
         match orders.sweep(chrono::Utc::now()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(expired = n, "lapsed reservations released"),
@@ -296,12 +369,16 @@ async fn expiry_worker(orders: Orders, every: Duration) {
     }
 }
 
-/// Writes the label scans this replica buffered and applies the clone rule to them.
-async fn scan_flusher(labels: Labels, every: Duration) {
+/// Writes the label scans this replica buffered and applies the clone rule to them. The last
+/// flush is the shutdown's own.
+async fn scan_flusher(labels: Labels, every: Duration, lifecycle: Arc<Lifecycle>) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tick.tick().await;
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = lifecycle.stopping() => return,
+        }
         if let Err(e) = labels.flush_scans().await {
             tracing::warn!(error = %e, "scan flush failed; will retry");
         }
@@ -321,7 +398,12 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .merge(routes::label_links())
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(retry_lost_connection))
         .layer(middleware::from_fn_with_state(state.metrics.clone(), telemetry::track))
+        .layer(middleware::from_fn_with_state(
+            state.lifecycle.clone(),
+            close_when_draining,
+        ))
         .layer(middleware::from_fn_with_state(timeout, time_limit))
         .layer(DefaultBodyLimit::max(settings.http.body_limit_bytes))
         .layer(CatchPanicLayer::custom(panic_response))
@@ -360,6 +442,39 @@ async fn time_limit(State(limit): State<Duration>, request: Request, next: Next)
         )
         .into_response(),
     }
+}
+
+/// Runs a read once more when the database dropped its connection under it (a restart, a
+/// failover): the pool has discarded that connection, and the client gets an answer instead of
+/// a 503. Only GET and HEAD, whose request has no body to replay.
+async fn retry_lost_connection(request: Request, next: Next) -> Response {
+    if !matches!(request.method(), &Method::GET | &Method::HEAD) {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let again = Request::from_parts(parts.clone(), axum::body::Body::empty());
+    let response = next.clone().run(Request::from_parts(parts, body)).await;
+    if response.extensions().get::<RetryOnce>().is_none() {
+        return response;
+    }
+    tracing::info!("database connection lost under a read; trying it once more");
+    next.run(again).await
+}
+
+/// While draining, every answer asks its client to close the connection, so keep-alive clients
+/// and proxies open their next one to a replica that stays.
+async fn close_when_draining(
+    State(lifecycle): State<Arc<Lifecycle>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    if lifecycle.is_draining() {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }
 
 fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {

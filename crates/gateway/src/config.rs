@@ -93,6 +93,7 @@ pub struct Settings {
     pub payments: PaymentsConfig,
     pub labels: LabelsConfig,
     pub http: HttpSettings,
+    pub shutdown: ShutdownSettings,
     pub log: LogSettings,
     pub demo: DemoSettings,
 }
@@ -228,6 +229,13 @@ pub struct HttpSettings {
     pub trust_forwarded_for: bool,
 }
 
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShutdownSettings {
+    pub drain_ms: u64,
+    pub grace_ms: u64,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -283,6 +291,14 @@ impl Settings {
             secret_key: p.stripe_secret_key.expose().to_owned(),
             webhook_secret: p.stripe_webhook_secret.expose().to_owned(),
             api_base: p.stripe_api_base.clone(),
+        }
+    }
+
+    /// What a replica does after SIGTERM.
+    pub fn shutdown_policy(&self) -> crate::lifecycle::ShutdownPolicy {
+        crate::lifecycle::ShutdownPolicy {
+            drain: Duration::from_millis(self.shutdown.drain_ms),
+            grace: Duration::from_millis(self.shutdown.grace_ms),
         }
     }
 
@@ -515,6 +531,12 @@ impl Settings {
         }
         if !(1_024..=16 * 1024 * 1024).contains(&self.http.body_limit_bytes) {
             return invalid("http.body_limit_bytes", "must be between 1 KiB and 16 MiB");
+        }
+        if self.shutdown.drain_ms > 300_000 || !(1..=300_000).contains(&self.shutdown.grace_ms) {
+            return invalid(
+                "shutdown.grace_ms",
+                "drain_ms 0 to 300000 and grace_ms 1 to 300000",
+            );
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return invalid(

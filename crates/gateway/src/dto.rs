@@ -36,4 +36,6 @@ pub enum CheckStatus {
     Ok,
     Down,
     Disabled,
+    /// Shutting down: still answering, no longer taking traffic.
+    Draining,
 }

@@ -51,7 +51,15 @@ pub struct ApiError {
     detail: Option<String>,
     errors: Vec<FieldProblem>,
     retry_after: Option<Duration>,
+    /// The failure left nothing behind and a read may be tried again at once (see
+    /// [`RetryOnce`]).
+    retry_once: bool,
 }
+
+/// Marks an answer whose request failed because the database dropped its connection: a read
+/// (GET or HEAD) is then run once more, on another connection, before anything is answered.
+#[derive(Clone, Copy, Debug)]
+pub struct RetryOnce;
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, title: &'static str) -> Self {
@@ -62,6 +70,7 @@ impl ApiError {
             detail: None,
             errors: Vec::new(),
             retry_after: None,
+            retry_once: false,
         }
     }
 
@@ -96,13 +105,16 @@ impl ApiError {
         )
     }
 
+    /// A service we depend on failed: 503 with `Retry-After`.
     pub fn unavailable(cause: &dyn std::fmt::Display) -> Self {
         tracing::warn!(error = %cause, "a dependency is unavailable");
-        Self::new(
+        let mut error = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "service_unavailable",
             "Temporarily unavailable, try again",
-        )
+        );
+        error.retry_after = Some(Duration::from_secs(1));
+        error
     }
 
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -142,8 +154,12 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, retry_after, code) = (self.status, self.retry_after, self.code);
+        let retry_once = self.retry_once;
         let problem = self.into_problem();
         let mut response = (status, Json(problem)).into_response();
+        if retry_once {
+            response.extensions_mut().insert(RetryOnce);
+        }
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if let Some(after) = retry_after {
@@ -160,9 +176,17 @@ impl IntoResponse for ApiError {
 }
 
 fn from_db(err: &souk_db::DbErr) -> ApiError {
-    use souk_db::DbErr;
+    use souk_db::Outage;
+    match souk_db::outage(err) {
+        Some(Outage::Lost) => {
+            let mut error = ApiError::unavailable(err);
+            error.retry_once = true;
+            return error;
+        }
+        Some(Outage::Unreachable) => return ApiError::unavailable(err),
+        None => {}
+    }
     match err {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => ApiError::unavailable(err),
         _ if souk_db::is_unstorable_text(err) => ApiError::new(
             StatusCode::BAD_REQUEST,
             "unstorable_text",
@@ -205,10 +229,12 @@ impl From<CatalogError> for ApiError {
                 "The artisan has their own account",
             )
             .detail(err.to_string()),
-            CatalogError::CraftExists(_) => {
-                ApiError::new(StatusCode::CONFLICT, "craft_exists", "The craft exists already")
-                    .detail(err.to_string())
-            }
+            CatalogError::CraftExists(_) => ApiError::new(
+                StatusCode::CONFLICT,
+                "craft_exists",
+                "The craft exists already",
+            )
+            .detail(err.to_string()),
             CatalogError::Photo(photo) => photo.into(),
             CatalogError::InvalidCursor => {
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid_cursor", "Invalid cursor")

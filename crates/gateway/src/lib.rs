@@ -6,6 +6,7 @@ pub mod config;
 mod dto;
 pub mod error;
 mod extract;
+pub mod lifecycle;
 mod openapi;
 mod routes;
 pub mod state;

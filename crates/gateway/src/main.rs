@@ -198,7 +198,18 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Resolves on the first SIGTERM or Ctrl-C; a second one stops the process at once.
 async fn shutdown_signal() {
+    signal().await;
+    tracing::info!("shutting down (a second signal stops at once)");
+    tokio::spawn(async {
+        signal().await;
+        tracing::warn!("second signal: stopping at once");
+        std::process::exit(130);
+    });
+}
+
+async fn signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -217,7 +228,6 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    tracing::info!("shutting down");
 }
 
 fn label(settings: &Settings, action: LabelAction) -> anyhow::Result<()> {

@@ -14,6 +14,7 @@ use souk_orders::Orders;
 use souk_payments::Payments;
 
 use crate::{
+    lifecycle::Lifecycle,
     routes::{label_answers::LabelAnswers, scanned_links::ScannedLinks},
     telemetry::Metrics,
 };
@@ -44,6 +45,7 @@ pub struct Services {
     pub scanned_links: ScannedLinks,
     pub auth: AuthService,
     pub health: Health,
+    pub lifecycle: Arc<Lifecycle>,
     pub metrics: Arc<Metrics>,
     pub http: HttpPolicy,
 }

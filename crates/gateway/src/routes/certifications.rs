@@ -17,7 +17,6 @@ use utoipa::ToSchema;
 use crate::{
     error::{ApiError, Problem},
     extract::{ApiJson, ApiPath, Authenticated, MaybeAuthenticated},
-    routes::detached,
     state::AppState,
 };
 
@@ -198,7 +197,10 @@ pub async fn certify(
         notes: body.notes,
     };
     let labels = state.labels.clone();
-    let certification = detached(async move { labels.certify(&principal, input).await }).await?;
+    let certification = state
+        .lifecycle
+        .detached(async move { labels.certify(&principal, input).await })
+        .await?;
     created(
         &format!("/v1/certifications/{}", certification.id),
         Json(certification_dto(&certification, true)),
@@ -290,12 +292,14 @@ pub async fn issue_labels(
     ApiJson(body): ApiJson<IssueRequest>,
 ) -> Result<Response, ApiError> {
     let labels = state.labels.clone();
-    let batch = detached(async move {
-        labels
-            .issue(&principal, id, body.product_id, body.count)
-            .await
-    })
-    .await?;
+    let batch = state
+        .lifecycle
+        .detached(async move {
+            labels
+                .issue(&principal, id, body.product_id, body.count)
+                .await
+        })
+        .await?;
     created(
         &format!("/v1/label-batches/{}", batch.id),
         Json(batch_dto(&batch)),

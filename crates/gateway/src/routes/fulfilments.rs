@@ -12,10 +12,7 @@ use crate::{
     dto::List,
     error::{ApiError, Problem},
     extract::{ApiJson, ApiPath, ApiQuery, Authenticated},
-    routes::{
-        detached,
-        orders::{AddressDto, FulfilmentDto, ListParams, fulfilment_dto},
-    },
+    routes::orders::{AddressDto, FulfilmentDto, ListParams, fulfilment_dto},
     state::AppState,
 };
 
@@ -97,7 +94,10 @@ async fn step(
     command: FulfilmentCommand,
 ) -> Result<Json<FulfilmentViewDto>, ApiError> {
     let (orders, principal) = (state.orders.clone(), *principal);
-    let view = detached(async move { orders.fulfil(&principal, id, command).await }).await?;
+    let view = state
+        .lifecycle
+        .detached(async move { orders.fulfil(&principal, id, command).await })
+        .await?;
     Ok(Json(view_dto(&view)))
 }
 

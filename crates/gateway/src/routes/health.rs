@@ -31,7 +31,7 @@ pub struct Ready {
 
 /// Ready for traffic: the database answers, and Redis too when one is configured. While Redis is
 /// down the service still answers (from the database), so that alone does not fail readiness;
-/// it shows as `cache: down`.
+/// it shows as `cache: down`. From SIGTERM on, a replica is `draining`: 503 while it finishes.
 #[utoipa::path(
     get,
     path = "/health/ready",
@@ -39,6 +39,14 @@ pub struct Ready {
     responses((status = 200, body = Ready), (status = 503, body = Ready))
 )]
 pub async fn ready(State(state): State<AppState>) -> Response {
+    if state.lifecycle.is_draining() {
+        let body = Ready {
+            status: CheckStatus::Draining,
+            database: CheckStatus::Draining,
+            cache: CheckStatus::Draining,
+        };
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+    }
     let database = match souk_db::ping(&state.health.db).await {
         Ok(()) => CheckStatus::Ok,
         Err(err) => {

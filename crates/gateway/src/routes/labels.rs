@@ -25,9 +25,7 @@ use crate::{
     dto::List,
     error::{ApiError, Problem},
     extract::{ApiJson, ApiPath, ApiQuery, Authenticated, LabelScanner, Language},
-    routes::{
-        certifications::BatchDto, certifications::batch_dto, detached, scanned_links::ScanQuery,
-    },
+    routes::{certifications::BatchDto, certifications::batch_dto, scanned_links::ScanQuery},
     state::AppState,
 };
 
@@ -540,8 +538,10 @@ pub async fn revoke(
     ApiJson(body): ApiJson<RevokeRequest>,
 ) -> Result<Json<VerificationDto>, ApiError> {
     let labels = state.labels.clone();
-    let view =
-        detached(async move { labels.revoke(&principal, &serial, &body.reason).await }).await?;
+    let view = state
+        .lifecycle
+        .detached(async move { labels.revoke(&principal, &serial, &body.reason).await })
+        .await?;
     let verification = Verification {
         serial: view.serial.to_string(),
         verdict: Verdict::Revoked,
@@ -582,7 +582,10 @@ pub async fn clear_suspicion(
     ApiPath(serial): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let labels = state.labels.clone();
-    detached(async move { labels.clear_suspicion(&principal, &serial).await }).await?;
+    state
+        .lifecycle
+        .detached(async move { labels.clear_suspicion(&principal, &serial).await })
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -606,7 +609,10 @@ pub async fn attach(
     ApiPath(serial): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let labels = state.labels.clone();
-    detached(async move { labels.attach(&principal, &serial).await }).await?;
+    state
+        .lifecycle
+        .detached(async move { labels.attach(&principal, &serial).await })
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -647,8 +653,10 @@ pub async fn send_with(
     ApiJson(body): ApiJson<SendWithRequest>,
 ) -> Result<Json<ParcelLabelsDto>, ApiError> {
     let labels = state.labels.clone();
-    let serials =
-        detached(async move { labels.send_with(&principal, id, &body.serials).await }).await?;
+    let serials = state
+        .lifecycle
+        .detached(async move { labels.send_with(&principal, id, &body.serials).await })
+        .await?;
     Ok(Json(ParcelLabelsDto {
         fulfilment_id: id,
         serials,

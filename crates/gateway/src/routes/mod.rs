@@ -20,26 +20,9 @@ pub mod resolver;
 pub mod scanned_links;
 pub mod sync;
 
-use std::future::Future;
-
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::{error::ApiError, state::AppState};
-
-/// Runs a write to its end even if the client goes away or the request times out: its
-/// transaction is never cut in the middle, and a retry (same `Idempotency-Key`) finds what it did.
-pub(crate) async fn detached<T, E>(
-    work: impl Future<Output = Result<T, E>> + Send + 'static,
-) -> Result<T, ApiError>
-where
-    T: Send + 'static,
-    E: Into<ApiError> + Send + 'static,
-{
-    match tokio::spawn(work).await {
-        Ok(result) => result.map_err(Into::into),
-        Err(e) => Err(ApiError::internal(&e)),
-    }
-}
+use crate::state::AppState;
 
 /// Every documented route.
 pub fn api() -> OpenApiRouter<AppState> {

@@ -21,7 +21,6 @@ use crate::{
     dto::{List, TextMap, all_languages},
     error::{ApiError, Problem},
     extract::{ApiJson, ApiPath, ApiQuery, Authenticated},
-    routes::detached,
     state::AppState,
 };
 
@@ -381,7 +380,10 @@ pub async fn place(
         .to_owned();
     let orders = state.orders.clone();
     let input = body.into_input();
-    let placed = detached(async move { orders.place(&principal, &key, input).await }).await?;
+    let placed = state
+        .lifecycle
+        .detached(async move { orders.place(&principal, &key, input).await })
+        .await?;
     let status = if placed.replayed {
         StatusCode::OK
     } else {
@@ -497,7 +499,10 @@ pub async fn confirm(
     ApiJson(body): ApiJson<NoteRequest>,
 ) -> Result<Json<OrderDto>, ApiError> {
     let orders = state.orders.clone();
-    let order = detached(async move { orders.confirm(&principal, id, body.note).await }).await?;
+    let order = state
+        .lifecycle
+        .detached(async move { orders.confirm(&principal, id, body.note).await })
+        .await?;
     Ok(Json(order_dto(&order)))
 }
 
@@ -530,7 +535,10 @@ pub async fn cancel(
     ApiJson(body): ApiJson<CancelRequest>,
 ) -> Result<Json<OrderDto>, ApiError> {
     let orders = state.orders.clone();
-    let order = detached(async move { orders.cancel(&principal, id, body.reason).await }).await?;
+    let order = state
+        .lifecycle
+        .detached(async move { orders.cancel(&principal, id, body.reason).await })
+        .await?;
     Ok(Json(order_dto(&order)))
 }
 
@@ -595,6 +603,9 @@ pub async fn refund(
         reference: body.reference,
     };
     let payments = state.payments.clone();
-    let order = detached(async move { payments.refund(&principal, id, request).await }).await?;
+    let order = state
+        .lifecycle
+        .detached(async move { payments.refund(&principal, id, request).await })
+        .await?;
     Ok(Json(order_dto(&order)))
 }

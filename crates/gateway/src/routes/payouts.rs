@@ -20,7 +20,6 @@ use uuid::Uuid;
 use crate::{
     error::{ApiError, Problem},
     extract::{ApiJson, ApiPath, Authenticated},
-    routes::detached,
     state::AppState,
 };
 
@@ -171,7 +170,10 @@ pub async fn create_batch(
     Authenticated(principal): Authenticated,
 ) -> Result<Response, ApiError> {
     let payments = state.payments.clone();
-    let batch = detached(async move { payments.create_batch(&principal).await }).await?;
+    let batch = state
+        .lifecycle
+        .detached(async move { payments.create_batch(&principal).await })
+        .await?;
     Ok((StatusCode::CREATED, Json(batch_dto(&batch))).into_response())
 }
 
@@ -307,7 +309,10 @@ pub async fn pay(
     ApiJson(body): ApiJson<PayRequest>,
 ) -> Result<Json<PaymentDto>, ApiError> {
     let payments = state.payments.clone();
-    let choice = detached(async move { payments.pay(&principal, id, body.method).await }).await?;
+    let choice = state
+        .lifecycle
+        .detached(async move { payments.pay(&principal, id, body.method).await })
+        .await?;
     Ok(Json(match choice {
         PaymentChoice::Card(card) => PaymentDto {
             method: "card".into(),
@@ -367,8 +372,10 @@ pub async fn stripe_webhook(
         )
     })?;
     let payments = state.payments.clone();
-    let handled =
-        detached(async move { payments.stripe_webhook(&payload, &signature).await }).await?;
+    let handled = state
+        .lifecycle
+        .detached(async move { payments.stripe_webhook(&payload, &signature).await })
+        .await?;
     Ok(Json(WebhookAnswer {
         event: handled.event,
         outcome: handled.outcome,

@@ -186,9 +186,10 @@ pub async fn sync(
     // The batch runs to its end even if the client goes away: its retry then finds every
     // operation applied instead of starting over.
     let agents = state.agents.clone();
-    let outcomes = tokio::spawn(async move { agents.sync(&principal, operations).await })
-        .await
-        .map_err(|e| ApiError::internal(&e))??;
+    let outcomes = state
+        .lifecycle
+        .detached(async move { agents.sync(&principal, operations).await })
+        .await?;
     let mut outcomes = outcomes.into_iter();
     let mut unidentified = unidentified.into_iter().peekable();
     let mut results = Vec::with_capacity(ids.len());
