@@ -5,6 +5,7 @@ mod agency;
 mod auth;
 mod browser;
 mod crafts;
+mod db_restart;
 mod fuzz;
 mod label_page;
 mod labels;

@@ -5,11 +5,21 @@
 //! fails under `CI=true`: CI never passes for want of a service.
 
 mod postgres;
+mod postgres_server;
 mod redis_server;
 mod services;
 
 pub use postgres::TestDb;
+pub use postgres_server::PostgresServer;
 pub use redis_server::RedisServer;
+
+/// A free loopback port.
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free port: {e}"))
+}
 pub use services::{Availability, ci, postgres_admin_url, redis_url, require};
 
 /// Declares a test that runs once per database backend: `<name>::on_sqlite` and

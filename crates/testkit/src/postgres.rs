@@ -61,6 +61,19 @@ impl TestDb {
         if !require("PostgreSQL", &admin_url, probe(&admin_url).await, ci()) {
             return None;
         }
+        Some(Self::empty_on(admin_url).await)
+    }
+
+    /// A new, migrated database on the server `admin_url` names (a private one, say).
+    pub async fn postgres_on(admin_url: &str) -> TestDb {
+        let db = Self::empty_on(admin_url.to_owned()).await;
+        souk_db::migrate_up(&db.conn)
+            .await
+            .unwrap_or_else(|e| panic!("migrate test database: {e}"));
+        db
+    }
+
+    async fn empty_on(admin_url: String) -> TestDb {
         let name = format!("souk_test_{}", uuid::Uuid::now_v7().simple());
         let admin = souk_db::connect(&admin_options(&admin_url))
             .await
@@ -72,12 +85,12 @@ impl TestDb {
         drop(admin);
         let url = with_database(&admin_url, &name);
         let conn = open(&url).await;
-        Some(TestDb {
+        TestDb {
             conn,
             url,
             backend: Backend::Postgres,
             cleanup: Cleanup::Postgres { admin_url, name },
-        })
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! A private `redis-server` for tests that stop and restart Redis; stopping the shared one would
 //! disturb every other test running at the time.
 
-use std::{net::TcpListener, process::Stdio, time::Duration};
+use std::{process::Stdio, time::Duration};
 
 use tokio::process::{Child, Command};
 
@@ -16,7 +16,7 @@ impl RedisServer {
     /// Starts `redis-server` on a free loopback port, or returns `None` (skipped) when the binary
     /// is missing outside CI.
     pub async fn start() -> Option<RedisServer> {
-        let port = free_port();
+        let port = crate::free_port();
         let mut server = RedisServer { child: None, port };
         match server.spawn().await {
             Ok(()) => Some(server),
@@ -80,11 +80,4 @@ impl RedisServer {
         }
         Err("redis-server did not start listening".into())
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("no free port: {e}"))
 }
