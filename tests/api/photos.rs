@@ -86,3 +86,69 @@ app_test!(async fn what_is_not_a_whole_sane_image_is_refused_and_nothing_is_stor
     let listed = app.get(&format!("/v1/products/{product}/photos")).await;
     assert_eq!(listed.body["items"], json!([]));
 });
+
+/// A process's peak and current resident memory, in MB, from `/proc`.
+fn memory_mb(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map_or(0, |kb| kb / 1024)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twelve_of_the_costliest_photos_at_once_from_two_accounts_stay_under_600_mb() {
+    const GATEWAY: &str = env!("CARGO_BIN_EXE_souk-test-gateway");
+    let env = souk_api_tests::Env::sqlite().await;
+    let app = std::sync::Arc::new(env.spawn_process(GATEWAY, &[]).await);
+    let pid = app
+        .pid()
+        .unwrap_or_else(|| panic!("the gateway runs as a process"));
+    // Just under the pixel limit (40,000,000), 16 bits a channel with alpha.
+    let png = std::sync::Arc::new(fixtures::png16(6324, 6324));
+    let mut uploads = Vec::new();
+    for account in ["hassan@example.ma", "latifa@example.ma"] {
+        let (token, _) = app.artisan(account).await;
+        let product = app
+            .product(
+                &token,
+                json!({"craft": "pottery", "title": {"fr": "Bol"}, "price_minor": 9_000}),
+            )
+            .await;
+        for _ in 0..6 {
+            let (app, png, token, path) = (
+                app.clone(),
+                png.clone(),
+                token.clone(),
+                format!("/v1/products/{product}/photos"),
+            );
+            uploads.push(tokio::spawn(async move {
+                app.upload(&path, &token, &png).await
+            }));
+        }
+    }
+    let (before_peak, _) = memory_mb(pid);
+    let mut answers = std::collections::BTreeMap::<u16, usize>::new();
+    for upload in uploads {
+        let reply = upload.await.unwrap_or_else(|e| panic!("{e}"));
+        *answers.entry(reply.status.as_u16()).or_default() += 1;
+        match reply.status {
+            StatusCode::CREATED => {}
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
+                assert!(!reply.header("retry-after").is_empty(), "{}", reply.body);
+            }
+            other => panic!("{other}: {}", reply.body),
+        }
+    }
+    let (peak, after) = memory_mb(pid);
+    println!(
+        "12 uploads of a {} KB 6324x6324 RGBA16 PNG: answers {answers:?}; gateway peak RSS {peak} MB (before the uploads {before_peak} MB), {after} MB after",
+        png.len() / 1024
+    );
+    assert!(answers.get(&201).copied().unwrap_or(0) >= 2, "{answers:?}");
+    assert!(peak < 600, "peak RSS {peak} MB");
+}

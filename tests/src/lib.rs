@@ -476,6 +476,11 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// The process id of a gateway running as a process of its own.
+    pub fn pid(&self) -> Option<u32> {
+        self.process.as_ref().and_then(tokio::process::Child::id)
+    }
+
     /// Sends the shutdown signal (what SIGTERM does to `souk serve`) and returns at once.
     pub fn signal_shutdown(&mut self) {
         if let Some(tx) = self.shutdown.take() {

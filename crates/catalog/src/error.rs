@@ -16,6 +16,10 @@ pub enum CatalogError {
     InvalidClaimCode,
     #[error("the artisan already has an account of their own")]
     AlreadyClaimed,
+    #[error("too many uploads: try again in {} s", retry_after.as_secs().max(1))]
+    RateLimited { retry_after: std::time::Duration },
+    #[error("busy with other photos: try again in {} s", retry_after.as_secs().max(1))]
+    Busy { retry_after: std::time::Duration },
     #[error("a craft with the slug {0} exists already")]
     CraftExists(String),
     #[error("the cursor does not belong to this listing")]

@@ -5,7 +5,7 @@
 //! the variants are stored, then the database transaction records them. A refused upload stores
 //! nothing; a transaction that fails after the store deletes what it stored.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -36,6 +36,9 @@ pub struct Photos {
     /// Prefix of a stored key's public URL: `/media` when the gateway serves the store itself,
     /// or the public address of the bucket.
     pub public_base: String,
+    pub decodes: DecodeSlots,
+    /// Photos one account may upload in an hour.
+    pub uploads_per_hour: u64,
 }
 
 impl Default for Photos {
@@ -44,6 +47,39 @@ impl Default for Photos {
             store: PhotoStore::in_memory(),
             limits: PhotoLimits::default(),
             public_base: "/media".into(),
+            decodes: DecodeSlots::new(0, Duration::from_secs(5)),
+            uploads_per_hour: 600,
+        }
+    }
+}
+
+/// How many photos this process decodes at once, and how long an upload waits for its turn
+/// before it is answered "busy, try again". A decode holds the whole picture in memory (up to
+/// 160 MB for the largest allowed): the slots bound the memory, not only the CPU.
+#[derive(Clone, Debug)]
+pub struct DecodeSlots {
+    slots: Arc<tokio::sync::Semaphore>,
+    wait: Duration,
+}
+
+impl DecodeSlots {
+    /// `count` slots; 0 means one per core.
+    pub fn new(count: usize, wait: Duration) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        let count = if count == 0 { cores } else { count };
+        Self {
+            slots: Arc::new(tokio::sync::Semaphore::new(count)),
+            wait,
+        }
+    }
+
+    async fn take(&self) -> Result<tokio::sync::OwnedSemaphorePermit, CatalogError> {
+        let slot = tokio::time::timeout(self.wait, self.slots.clone().acquire_owned()).await;
+        match slot {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(CatalogError::Busy {
+                retry_after: Duration::from_secs(2),
+            }),
         }
     }
 }
@@ -90,6 +126,7 @@ impl Catalog {
             .ok_or(CatalogError::NotFound("product"))?;
         rights::act_for(principal, &current.access, Scope::Products)?;
         room_for_one_more(current.photos.len())?;
+        self.count_upload(principal).await?;
         let stored = self.store_photo(Uuid::now_v7(), bytes).await?;
         let tx = begin_write(self.db()).await?;
         let recorded = self
@@ -120,14 +157,35 @@ impl Catalog {
     ) -> Result<StoredPhoto, CatalogError> {
         let photos = self.photos();
         let limits = photos.limits.clone();
-        let processed = tokio::task::spawn_blocking(move || souk_media::process(&bytes, &limits))
-            .await
-            .map_err(|e| CatalogError::Corrupt(format!("photo processing stopped: {e}")))??;
+        let slot = photos.decodes.take().await?;
+        let processed = tokio::task::spawn_blocking(move || {
+            let processed = souk_media::process(&bytes, &limits);
+            drop(slot);
+            processed
+        })
+        .await
+        .map_err(|e| CatalogError::Corrupt(format!("photo processing stopped: {e}")))??;
         let variants = photos.store.put_photo(photo_id, &processed).await?;
         Ok(StoredPhoto {
             id: photo_id,
             variants,
         })
+    }
+
+    /// Counts an upload against the account's hourly allowance (shared by every replica).
+    pub(crate) async fn count_upload(&self, principal: &Principal) -> Result<(), CatalogError> {
+        let bucket = format!("photo-uploads:{}", principal.account_id);
+        let limit = self.photos().uploads_per_hour;
+        match self
+            .cache()
+            .rate_limit(&bucket, limit, Duration::from_secs(3600))
+            .await
+        {
+            souk_cache::RateDecision::Allowed { .. } => Ok(()),
+            souk_cache::RateDecision::Limited { retry_after } => {
+                Err(CatalogError::RateLimited { retry_after })
+            }
+        }
     }
 
     /// Deletes stored variants whose recording failed (best effort: an orphan costs only space).

@@ -71,6 +71,10 @@ impl Catalog {
         &self.db
     }
 
+    pub(crate) fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
     pub(crate) async fn cache_invalidate(&self, scopes: &[&str]) {
         self.cache.invalidate(scopes).await;
     }

@@ -12,7 +12,7 @@ use axum::{
 use souk_agents::{Agents, SyncSettings};
 use souk_auth::{AuthService, AuthSettings, PasswordParams};
 use souk_cache::{Cache, RedisBackend, RedisOptions};
-use souk_catalog::{Catalog, CatalogSettings, Photos};
+use souk_catalog::{Catalog, CatalogSettings, DecodeSlots, Photos};
 use souk_db::{Backend, DatabaseConnection, DbOptions};
 use souk_labels::Labels;
 use souk_media::PhotoStore;
@@ -128,9 +128,15 @@ pub fn open_cache(settings: &Settings) -> Result<Cache, StartError> {
 /// The photo store and bounds the settings name.
 pub fn photos(settings: &Settings) -> Result<Photos, StartError> {
     let base = settings.photos.public_base_url.trim();
+    let p = &settings.photos;
     Ok(Photos {
         store: PhotoStore::open(&settings.photo_storage())?,
         limits: settings.photo_limits(),
+        decodes: DecodeSlots::new(
+            p.concurrent_decodes,
+            Duration::from_millis(p.decode_wait_ms),
+        ),
+        uploads_per_hour: p.uploads_per_hour,
         public_base: if base.is_empty() {
             "/media".into()
         } else {

@@ -168,6 +168,9 @@ pub struct PhotoSettings {
     pub max_upload_bytes: usize,
     pub max_pixels: u64,
     pub max_side: u32,
+    pub concurrent_decodes: usize,
+    pub decode_wait_ms: u64,
+    pub uploads_per_hour: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -229,6 +229,26 @@ impl From<CatalogError> for ApiError {
                 "The artisan has their own account",
             )
             .detail(err.to_string()),
+            CatalogError::RateLimited { retry_after } => {
+                let mut e = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    "Too many requests",
+                )
+                .detail(err.to_string());
+                e.retry_after = Some(retry_after);
+                e
+            }
+            CatalogError::Busy { retry_after } => {
+                let mut e = ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    "Busy, try again shortly",
+                )
+                .detail(err.to_string());
+                e.retry_after = Some(retry_after);
+                e
+            }
             CatalogError::CraftExists(_) => ApiError::new(
                 StatusCode::CONFLICT,
                 "craft_exists",

@@ -131,6 +131,36 @@ pub fn png(width: u32, height: u32, alpha: bool) -> Vec<u8> {
     out
 }
 
+/// A 16-bit RGBA PNG of smooth bands: a few hundred kilobytes on the wire for what decodes to
+/// 8 bytes a pixel (the costliest upload the pixel limit lets through). Written row by row.
+///
+/// # Panics
+/// If `width` or `height` is 0.
+#[must_use]
+pub fn png16(width: u32, height: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width, height);
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Sixteen);
+    encoder.set_compression(png::Compression::Fast);
+    let mut writer = encoder.write_header().expect("fixture PNG header");
+    let mut stream = writer.stream_writer().expect("fixture PNG stream");
+    let mut row = vec![0u8; width as usize * 8];
+    for y in 0..height {
+        let shade = u16::try_from(y * 7 % 65_536).unwrap_or(0).to_be_bytes();
+        for pixel in row.chunks_exact_mut(8) {
+            pixel[..2].copy_from_slice(&shade);
+            pixel[2..4].copy_from_slice(&[0x80, 0x00]);
+            pixel[4..6].copy_from_slice(&[0x20, 0x00]);
+            pixel[6..].copy_from_slice(&[0xFF, 0xFF]);
+        }
+        std::io::Write::write_all(&mut stream, &row).expect("fixture PNG row");
+    }
+    stream.finish().expect("fixture PNG end");
+    drop(writer);
+    out
+}
+
 /// A lossless (VP8L) WebP of the fixture picture, RGB.
 ///
 /// # Panics

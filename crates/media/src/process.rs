@@ -169,12 +169,16 @@ pub fn process(bytes: &[u8], limits: &PhotoLimits) -> Result<ProcessedPhoto, Med
         .map_err(|e| decode_error(e, width, height, limits))?;
     // A damaged EXIF block must not make the photo unusable: it only loses its rotation.
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-    // `DynamicImage::from_decoder` allocates the whole output buffer: account for it first.
-    decode_limits(limits, true)
-        .reserve(decoder.total_bytes())
-        .map_err(|_| too_many())?;
-    let mut image =
-        DynamicImage::from_decoder(decoder).map_err(|e| decode_error(e, width, height, limits))?;
+    let mut image = if source_format == SourceFormat::Png {
+        drop(decoder);
+        decode_png8(bytes, limits)?
+    } else {
+        // `DynamicImage::from_decoder` allocates the whole output buffer: account for it first.
+        decode_limits(limits, true)
+            .reserve(decoder.total_bytes())
+            .map_err(|_| too_many())?;
+        DynamicImage::from_decoder(decoder).map_err(|e| decode_error(e, width, height, limits))?
+    };
     image.apply_orientation(orientation);
 
     let variants = make_variants(image, limits)?;
@@ -233,6 +237,135 @@ fn decode_error(error: ImageError, width: u32, height: u32, limits: &PhotoLimits
             max_pixels: limits.max_pixels,
         },
         other => MediaError::Undecodable(other.to_string()),
+    }
+}
+
+/// A PNG decoded at the precision the outputs need, 8 bits a channel: a 16-bit decode of the
+/// largest PNG the limits allow would take twice the memory (320 MB for 40 megapixels of RGBA)
+/// for bits every variant drops.
+fn decode_png8(bytes: &[u8], limits: &PhotoLimits) -> Result<DynamicImage, MediaError> {
+    let (width, height) = header_dimensions(bytes, SourceFormat::Png, limits)?;
+    let failed = |error: png::DecodingError| match error {
+        png::DecodingError::LimitsExceeded => MediaError::TooManyPixels {
+            width,
+            height,
+            max_pixels: limits.max_pixels,
+        },
+        other => MediaError::Undecodable(other.to_string()),
+    };
+    let bound = usize::try_from(decode_limits(limits, true).max_alloc.unwrap_or(u64::MAX))
+        .unwrap_or(usize::MAX);
+    let mut decoder =
+        png::Decoder::new_with_limits(Cursor::new(bytes), png::Limits { bytes: bound });
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = decoder.read_info().map_err(failed)?;
+    let (color, _) = reader.output_color_type();
+    let (full_width, full_height) = fit_within(width, height, limits.full_side);
+    let (pixels, width, height) =
+        if reader.info().interlaced || (full_width, full_height) == (width, height) {
+            let size = reader
+                .output_buffer_size()
+                .ok_or(png::DecodingError::LimitsExceeded)
+                .map_err(failed)?;
+            let mut pixels = vec![0; size];
+            let frame = reader.next_frame(&mut pixels).map_err(failed)?;
+            pixels.truncate(frame.buffer_size());
+            (pixels, width, height)
+        } else {
+            // Shrunk to the largest variant row by row: the whole picture is never held.
+            let size = (width, height, full_width, full_height);
+            let mut shrink = BoxShrink::new(size, color.samples());
+            while let Some(row) = reader.next_row().map_err(failed)? {
+                shrink.add_row(row.data());
+            }
+            (shrink.finish(), full_width, full_height)
+        };
+    let image = match color {
+        png::ColorType::Grayscale => {
+            image::GrayImage::from_raw(width, height, pixels).map(DynamicImage::ImageLuma8)
+        }
+        png::ColorType::GrayscaleAlpha => {
+            image::GrayAlphaImage::from_raw(width, height, pixels).map(DynamicImage::ImageLumaA8)
+        }
+        png::ColorType::Rgb => {
+            image::RgbImage::from_raw(width, height, pixels).map(DynamicImage::ImageRgb8)
+        }
+        png::ColorType::Rgba => {
+            image::RgbaImage::from_raw(width, height, pixels).map(DynamicImage::ImageRgba8)
+        }
+        png::ColorType::Indexed => None,
+    };
+    image.ok_or_else(|| MediaError::Undecodable("PNG pixels of an unexpected layout".into()))
+}
+
+/// Shrinks rows of 8-bit pixels as they are decoded: each output pixel is the mean of the source
+/// pixels that fall in it (an area average, the right filter for large reductions).
+struct BoxShrink {
+    source_height: u32,
+    out_height: u32,
+    channels: usize,
+    /// The output column of each source column.
+    column: Vec<usize>,
+    sums: Vec<u32>,
+    counts: Vec<u32>,
+    row: u32,
+    out_row: u32,
+    out: Vec<u8>,
+}
+
+impl BoxShrink {
+    fn new((width, height, out_width, out_height): (u32, u32, u32, u32), channels: usize) -> Self {
+        let column = (0..u64::from(width))
+            .map(|x| usize::try_from(x * u64::from(out_width) / u64::from(width)).unwrap_or(0))
+            .collect();
+        let out_width = out_width as usize;
+        Self {
+            source_height: height,
+            out_height,
+            channels,
+            column,
+            sums: vec![0; out_width * channels],
+            counts: vec![0; out_width],
+            row: 0,
+            out_row: 0,
+            out: Vec::with_capacity(out_width * out_height as usize * channels),
+        }
+    }
+
+    fn add_row(&mut self, data: &[u8]) {
+        let target =
+            u64::from(self.row) * u64::from(self.out_height) / u64::from(self.source_height);
+        if u64::from(self.out_row) != target {
+            self.emit();
+        }
+        for (pixel, &bin) in data.chunks_exact(self.channels).zip(&self.column) {
+            let sums = &mut self.sums[bin * self.channels..(bin + 1) * self.channels];
+            for (sum, &value) in sums.iter_mut().zip(pixel) {
+                *sum += u32::from(value);
+            }
+            self.counts[bin] += 1;
+        }
+        self.row += 1;
+    }
+
+    fn emit(&mut self) {
+        for (bin, count) in self.counts.iter_mut().enumerate() {
+            let sums = &mut self.sums[bin * self.channels..(bin + 1) * self.channels];
+            for sum in sums.iter_mut() {
+                let mean = (*sum + *count / 2) / (*count).max(1);
+                self.out.push(u8::try_from(mean).unwrap_or(u8::MAX));
+                *sum = 0;
+            }
+            *count = 0;
+        }
+        self.out_row += 1;
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        if self.row > 0 {
+            self.emit();
+        }
+        self.out
     }
 }
 
@@ -378,7 +511,14 @@ fn make_variants(image: DynamicImage, limits: &PhotoLimits) -> Result<Vec<Varian
     let medium_side = limits.medium_side.min(full_side);
     let small_side = limits.small_side.min(medium_side);
 
-    let full = resized(base, fit_within(width, height, full_side));
+    // The first step down averages whole areas of the source (memory: the output alone); a
+    // Catmull-Rom filter over a 40-megapixel source would hold a float copy of it, hundreds of MB.
+    let (full_width, full_height) = fit_within(width, height, full_side);
+    let full = if (full_width, full_height) == (width, height) {
+        base
+    } else {
+        base.thumbnail_exact(full_width, full_height)
+    };
     let full_variant = encode("full", &full, limits)?;
     let medium = resized(full, fit_within(width, height, medium_side));
     let medium_variant = encode("medium", &medium, limits)?;

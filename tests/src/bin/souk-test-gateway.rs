@@ -7,6 +7,10 @@ use std::io::Write;
 use souk_gateway::{App, Settings, Sources};
 use tokio::net::TcpListener;
 
+/// The allocator `souk` runs with, so that memory measured here is memory measured there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let settings = Settings::load(&Sources::default())?;
