@@ -69,7 +69,8 @@ impl Env {
         // The crafts taxonomy; products are each test's own.
         let cache = Cache::in_process("seed", Duration::from_secs(1), 100);
         let catalog = Catalog::new(env.db.conn.clone(), cache, CatalogSettings::default());
-        souk_demo::seed_crafts(&catalog)
+        catalog
+            .load_reference()
             .await
             .unwrap_or_else(|e| panic!("seed crafts: {e}"));
         env

@@ -41,11 +41,6 @@ pub async fn seed_demo(catalog: &Catalog) -> Result<SeedReport, CatalogError> {
     add(catalog, DEMO_ARTISANS, DEMO_PRODUCTS, 2026, None).await
 }
 
-/// Adds the crafts taxonomy alone (the catalog's reference data), for tests.
-pub async fn seed_crafts(catalog: &Catalog) -> Result<usize, CatalogError> {
-    catalog.load_reference().await
-}
-
 /// Adds `products` generated products (and artisans for them), drawing a progress bar on the
 /// terminal when `progress` is set.
 pub async fn generate(

@@ -127,8 +127,8 @@ pub fn open_cache(settings: &Settings) -> Result<Cache, StartError> {
 
 /// The photo store and bounds the settings name.
 pub fn photos(settings: &Settings) -> Result<Photos, StartError> {
-    let base = settings.photos.public_base_url.trim();
     let p = &settings.photos;
+    let base = p.public_base_url.trim();
     Ok(Photos {
         store: PhotoStore::open(&settings.photo_storage())?,
         limits: settings.photo_limits(),

@@ -108,13 +108,24 @@ impl ApiError {
     /// A service we depend on failed: 503 with `Retry-After`.
     pub fn unavailable(cause: &dyn std::fmt::Display) -> Self {
         tracing::warn!(error = %cause, "a dependency is unavailable");
-        let mut error = Self::new(
+        Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "service_unavailable",
             "Temporarily unavailable, try again",
-        );
-        error.retry_after = Some(Duration::from_secs(1));
-        error
+        )
+        .retry_after(Duration::from_secs(1))
+    }
+
+    /// 429: the client went past a limit; `Retry-After` says when it may try again.
+    pub fn rate_limited(title: &'static str, retry_after: Duration) -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", title)
+            .detail(format!("try again in {} s", retry_after.as_secs().max(1)))
+            .retry_after(retry_after)
+    }
+
+    pub fn retry_after(mut self, after: Duration) -> Self {
+        self.retry_after = Some(after);
+        self
     }
 
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -179,9 +190,10 @@ fn from_db(err: &souk_db::DbErr) -> ApiError {
     use souk_db::Outage;
     match souk_db::outage(err) {
         Some(Outage::Lost) => {
-            let mut error = ApiError::unavailable(err);
-            error.retry_once = true;
-            return error;
+            return ApiError {
+                retry_once: true,
+                ..ApiError::unavailable(err)
+            };
         }
         Some(Outage::Unreachable) => return ApiError::unavailable(err),
         None => {}
@@ -230,25 +242,15 @@ impl From<CatalogError> for ApiError {
             )
             .detail(err.to_string()),
             CatalogError::RateLimited { retry_after } => {
-                let mut e = ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate_limited",
-                    "Too many requests",
-                )
-                .detail(err.to_string());
-                e.retry_after = Some(retry_after);
-                e
+                ApiError::rate_limited("Too many uploads", retry_after)
             }
-            CatalogError::Busy { retry_after } => {
-                let mut e = ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "busy",
-                    "Busy, try again shortly",
-                )
-                .detail(err.to_string());
-                e.retry_after = Some(retry_after);
-                e
-            }
+            CatalogError::Busy { retry_after } => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "Busy, try again shortly",
+            )
+            .detail(err.to_string())
+            .retry_after(retry_after),
             CatalogError::CraftExists(_) => ApiError::new(
                 StatusCode::CONFLICT,
                 "craft_exists",
@@ -459,14 +461,7 @@ impl From<LabelsError> for ApiError {
             )
             .detail(err.to_string()),
             LabelsError::RateLimited { retry_after } => {
-                let mut e = ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate_limited",
-                    "Too many requests",
-                )
-                .detail(format!("try again in {} s", retry_after.as_secs().max(1)));
-                e.retry_after = Some(retry_after);
-                e
+                ApiError::rate_limited("Too many requests", retry_after)
             }
             LabelsError::Catalog(e) => e.into(),
             LabelsError::Db(db) => from_db(&db),
@@ -499,14 +494,7 @@ impl From<AuthError> for ApiError {
                 "Email or password is wrong",
             ),
             AuthError::RateLimited { retry_after } => {
-                let mut e = ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate_limited",
-                    "Too many attempts",
-                )
-                .detail(format!("try again in {} s", retry_after.as_secs().max(1)));
-                e.retry_after = Some(retry_after);
-                e
+                ApiError::rate_limited("Too many attempts", retry_after)
             }
             AuthError::Unauthenticated => ApiError::unauthenticated(),
             AuthError::Db(db) => from_db(&db),

@@ -171,7 +171,7 @@ pub fn process(bytes: &[u8], limits: &PhotoLimits) -> Result<ProcessedPhoto, Med
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let mut image = if source_format == SourceFormat::Png {
         drop(decoder);
-        decode_png8(bytes, limits)?
+        decode_png8(bytes, (width, height), limits)?
     } else {
         // `DynamicImage::from_decoder` allocates the whole output buffer: account for it first.
         decode_limits(limits, true)
@@ -243,8 +243,11 @@ fn decode_error(error: ImageError, width: u32, height: u32, limits: &PhotoLimits
 /// A PNG decoded at the precision the outputs need, 8 bits a channel: a 16-bit decode of the
 /// largest PNG the limits allow would take twice the memory (320 MB for 40 megapixels of RGBA)
 /// for bits every variant drops.
-fn decode_png8(bytes: &[u8], limits: &PhotoLimits) -> Result<DynamicImage, MediaError> {
-    let (width, height) = header_dimensions(bytes, SourceFormat::Png, limits)?;
+fn decode_png8(
+    bytes: &[u8],
+    (width, height): (u32, u32),
+    limits: &PhotoLimits,
+) -> Result<DynamicImage, MediaError> {
     let failed = |error: png::DecodingError| match error {
         png::DecodingError::LimitsExceeded => MediaError::TooManyPixels {
             width,
