@@ -3,6 +3,7 @@
 
 mod agency;
 mod auth;
+mod backup;
 mod browser;
 mod crafts;
 mod db_restart;
@@ -18,6 +19,7 @@ mod products;
 mod redis_outage;
 mod render;
 mod replicas;
+mod rolling_deploy;
 mod search;
 mod shutdown;
 mod stripe;

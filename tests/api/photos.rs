@@ -152,3 +152,47 @@ async fn twelve_of_the_costliest_photos_at_once_from_two_accounts_stay_under_600
     assert!(answers.get(&201).copied().unwrap_or(0) >= 2, "{answers:?}");
     assert!(peak < 600, "peak RSS {peak} MB");
 }
+
+/// Production keeps photos in an S3 bucket: one uploaded through a replica is served by every
+/// other, and nothing lands on a replica's own disk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_uploaded_through_one_replica_is_served_by_another_from_the_s3_bucket() {
+    let Some(env) = souk_api_tests::Env::postgres_and_redis().await else {
+        return;
+    };
+    let Some(s3) = souk_testkit::S3Server::start().await else {
+        return;
+    };
+    let a = env.spawn_with(|f| souk_api_tests::photos_on(&s3, f)).await;
+    let b = env.spawn_with(|f| souk_api_tests::photos_on(&s3, f)).await;
+    let (token, _) = a.artisan("hassan@example.ma").await;
+    let product = a
+        .product(
+            &token,
+            json!({"craft": "pottery", "title": {"fr": "Bol"}, "price_minor": 9_000}),
+        )
+        .await;
+    let original = fixtures::jpeg_with_gps(1200, 900);
+    let reply = a
+        .upload(&format!("/v1/products/{product}/photos"), &token, &original)
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let variants = reply.body["variants"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(variants.len(), 3, "{}", reply.body);
+    for variant in &variants {
+        let url = variant["url"].as_str().unwrap_or_default();
+        let (from_a, bytes_a) = a.bytes(url).await;
+        let (from_b, bytes_b) = b.bytes(url).await;
+        assert_eq!((from_a, from_b), (StatusCode::OK, StatusCode::OK), "{url}");
+        assert!(bytes_b.starts_with(&[0xFF, 0xD8]), "{url} is a JPEG");
+        assert_eq!(bytes_a, bytes_b, "{url}");
+        assert!(!fixtures::has_exif(&bytes_b), "{url} has EXIF");
+    }
+    assert!(env.photo_files().is_empty(), "{:?}", env.photo_files());
+    // The product page of the other replica lists it too.
+    let page = b.get(&format!("/v1/products/{product}")).await;
+    assert_eq!(page.body["photos"][0], variants[0]["url"]);
+}

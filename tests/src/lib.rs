@@ -156,12 +156,9 @@ impl Env {
         Settings::extract(tweak(figment)).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// A gateway in a process of its own (the real binary's start-up, its own pools and
-    /// caches), configured through the environment as in production. `binary` is
-    /// `env!("CARGO_BIN_EXE_souk-test-gateway")`, which only the test targets can name.
-    /// `env` adds settings (`SOUK_AUTH__LOGIN_LIMIT_PER_ADDRESS`, say).
-    pub async fn spawn_process(&self, binary: &str, env: &[(&str, &str)]) -> TestApp {
-        use tokio::io::AsyncBufReadExt;
+    /// `binary` configured through the environment as in production, on this environment's
+    /// database, Redis, data folder and cache namespace; stdout piped, killed when dropped.
+    pub fn command(&self, binary: &str) -> tokio::process::Command {
         let mut command = tokio::process::Command::new(binary);
         command
             .env_clear()
@@ -179,6 +176,16 @@ impl Env {
         if let Some(redis) = &self.redis_url {
             command.env("REDIS_URL", redis);
         }
+        command
+    }
+
+    /// A gateway in a process of its own (the real binary's start-up, its own pools and
+    /// caches), configured through the environment as in production. `binary` is
+    /// `env!("CARGO_BIN_EXE_souk-test-gateway")`, which only the test targets can name.
+    /// `env` adds settings (`SOUK_AUTH__LOGIN_LIMIT_PER_ADDRESS`, say).
+    pub async fn spawn_process(&self, binary: &str, env: &[(&str, &str)]) -> TestApp {
+        use tokio::io::AsyncBufReadExt;
+        let mut command = self.command(binary);
         command.envs(env.iter().copied());
         let mut child = command
             .spawn()
@@ -221,6 +228,28 @@ impl Env {
     }
 }
 
+/// Settings storing photos in `s3` instead of the local default: for `Env::spawn_with`.
+pub fn photos_on(s3: &souk_testkit::S3Server, figment: figment::Figment) -> figment::Figment {
+    use souk_testkit::S3Server;
+    figment
+        .merge(Serialized::default("photos.storage", "s3"))
+        .merge(Serialized::default(
+            "photos.s3_bucket",
+            souk_testkit::S3_BUCKET,
+        ))
+        .merge(Serialized::default("photos.s3_region", "eu-west-3"))
+        .merge(Serialized::default("photos.s3_endpoint", s3.endpoint()))
+        .merge(Serialized::default("photos.s3_allow_http", true))
+        .merge(Serialized::default(
+            "photos.s3_access_key_id",
+            S3Server::ACCESS_KEY_ID,
+        ))
+        .merge(Serialized::default(
+            "photos.s3_secret_access_key",
+            S3Server::SECRET_ACCESS_KEY,
+        ))
+}
+
 /// The repository's config folder.
 pub fn config_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../config"))
@@ -244,6 +273,17 @@ fn client() -> reqwest::Client {
 }
 
 impl TestApp {
+    /// A gateway someone else runs (replicas behind a load balancer, say), reached at `address`.
+    pub fn at(address: SocketAddr) -> TestApp {
+        TestApp {
+            address,
+            client: client(),
+            shutdown: None,
+            task: None,
+            process: None,
+        }
+    }
+
     pub async fn start(settings: &Settings) -> TestApp {
         let app = App::build(settings)
             .await

@@ -21,6 +21,8 @@ pub enum DbError {
     Connect(#[source] sea_orm::DbErr),
     #[error("migration failed: {0}")]
     Migrate(#[source] sea_orm::DbErr),
+    #[error("backup: {0}")]
+    Backup(String),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,7 +114,7 @@ fn create_parent_dir(url: &str) -> Result<(), DbError> {
 }
 
 /// The URL without its password, for messages.
-fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             format!("{}://***{}", &url[..scheme], &url[at..])

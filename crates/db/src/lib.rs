@@ -1,6 +1,7 @@
 //! Persistence: one connection pool on PostgreSQL or SQLite, chosen by the URL; the migrations;
 //! and the sea-orm entities the domain crates query.
 
+pub mod backup;
 mod connect;
 mod copy;
 pub mod entities;

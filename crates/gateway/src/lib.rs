@@ -2,6 +2,7 @@
 //! It knows the services of the domain crates and nothing of SQL.
 
 pub mod app;
+pub mod backup;
 pub mod config;
 mod dto;
 pub mod error;

@@ -71,6 +71,18 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         commission_bps: u32,
     },
+    /// Back up the database, the photo store and the label keyring into a new folder (kept
+    /// private: it holds the label signing keys).
+    Backup {
+        #[arg(long, value_name = "DIR")]
+        to: PathBuf,
+    },
+    /// Restore a backup made by `souk backup` into an empty database, the configured photo store
+    /// and keyring; then `souk migrate` brings it up to this version.
+    Restore {
+        #[arg(long, value_name = "DIR")]
+        from: PathBuf,
+    },
     /// Brand labels: check one offline, or rotate the signing key.
     Label {
         #[command(subcommand)]
@@ -181,6 +193,37 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             commission_bps,
         } => create_account(&settings, email, role.into(), name, commission_bps).await,
         Command::Label { action } => label(&settings, action),
+        Command::Backup { to } => {
+            let m = souk_gateway::backup::backup(&settings, &to).await?;
+            println!(
+                "backed up the {} database ({} migrations), {} photo object(s) and {} into {}",
+                m.database,
+                m.migrations.len(),
+                m.photos,
+                if m.keyring {
+                    "the label keyring"
+                } else {
+                    "no keyring"
+                },
+                to.display()
+            );
+            Ok(())
+        }
+        Command::Restore { from } => {
+            let m = souk_gateway::backup::restore(&settings, &from).await?;
+            println!(
+                "restored the {} database of {}, {} photo object(s){}",
+                m.database,
+                m.created_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                m.photos,
+                if m.keyring {
+                    " and the label keyring"
+                } else {
+                    ""
+                }
+            );
+            Ok(())
+        }
     }
 }
 

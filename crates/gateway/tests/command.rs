@@ -327,3 +327,66 @@ async fn a_fresh_production_database_gets_the_crafts_without_demo_data_and_an_ar
     assert_eq!(stored, 0, "no demo product in production");
     let _ = server.kill().await;
 }
+
+/// `souk backup` then `souk restore` in another data folder: the demo database, the keyring,
+/// and the same answers from the restored copy.
+#[tokio::test]
+async fn souk_backup_then_souk_restore_elsewhere_gives_the_same_marketplace() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let run = |args: &[&str]| {
+        let output = souk(dir.path())
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let text = String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr);
+        (output.status.success(), text)
+    };
+    let (ok, text) = run(&["--data-dir", "first", "seed"]);
+    assert!(ok, "{text}");
+    let (ok, text) = run(&["--data-dir", "first", "label", "rotate-key"]);
+    assert!(ok, "{text}");
+    let (ok, text) = run(&["--data-dir", "first", "backup", "--to", "backup"]);
+    assert!(ok && text.contains("the label keyring"), "{text}");
+    let (ok, text) = run(&["--data-dir", "first", "backup", "--to", "backup"]);
+    assert!(!ok && text.contains("not empty"), "{text}");
+    let (ok, text) = run(&["--data-dir", "second", "restore", "--from", "backup"]);
+    assert!(
+        ok && text.contains("restored the sqlite database"),
+        "{text}"
+    );
+    let (ok, text) = run(&["--data-dir", "second", "restore", "--from", "backup"]);
+    assert!(!ok && text.contains("already has"), "{text}");
+    let keys = |folder: &str| std::fs::read(dir.path().join(folder).join("label-keys.json")).ok();
+    assert!(keys("second").is_some());
+    assert_eq!(keys("first"), keys("second"));
+
+    let mut answers = Vec::new();
+    for folder in ["first", "second"] {
+        let port = free_port();
+        let mut child = AsyncCommand::from(souk(dir.path()))
+            .args([
+                "--data-dir",
+                folder,
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let base = format!("http://127.0.0.1:{port}");
+        assert!(wait_ready(&base).await, "{folder} did not become ready");
+        let body: serde_json::Value = reqwest::get(format!("{base}/v1/products?limit=50"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .json()
+            .await
+            .unwrap_or_default();
+        answers.push(body["items"].clone());
+        let _ = child.kill().await;
+    }
+    assert!(answers[0].as_array().is_some_and(|a| !a.is_empty()));
+    assert_eq!(answers[0], answers[1]);
+}

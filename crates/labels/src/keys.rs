@@ -348,6 +348,32 @@ pub fn verify_with(key: &VerifyingKey, message: &[u8], signature: &str) -> bool 
         .is_ok()
 }
 
+/// Copies the keyring at `from` to `to` (a backup, or a restore from one), checked on the way
+/// and written like any keyring (owner-only). A keyring already at `to` is left alone when it is
+/// the same one and refused when it differs: replacing a keyring would orphan what it signed.
+/// Returns whether a file was written.
+pub fn copy_keyring(from: &Path, to: &Path) -> Result<bool, KeyError> {
+    let file = read_file(from)?.ok_or_else(|| KeyError::Missing(from.to_owned()))?;
+    Keyring::from_parsed(file.clone())?;
+    match read_file(to)? {
+        Some(existing) if same_keys(&existing, &file) => Ok(false),
+        Some(_) => Err(KeyError::Invalid(format!(
+            "a different keyring is already at {}",
+            to.display()
+        ))),
+        None => write(to, &file).map(|()| true),
+    }
+}
+
+fn same_keys(a: &KeyringFile, b: &KeyringFile) -> bool {
+    a.pepper == b.pepper
+        && a.keys.len() == b.keys.len()
+        && a.keys
+            .iter()
+            .zip(&b.keys)
+            .all(|(x, y)| x.kid == y.kid && x.status == y.status && x.secret_key == y.secret_key)
+}
+
 /// The keyring at `path`, or `None` if there is none.
 fn read_file(path: &Path) -> Result<Option<KeyringFile>, KeyError> {
     match std::fs::read(path) {
@@ -403,6 +429,39 @@ fn write(path: &Path, file: &KeyringFile) -> Result<(), KeyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_copied_keyring_signs_alike_and_never_replaces_another() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let (from, to) = (dir.path().join("keys.json"), dir.path().join("b/keys.json"));
+        let original = Keyring::open(&from, true).unwrap_or_else(|e| panic!("{e}"));
+        assert!(copy_keyring(&from, &to).unwrap_or_else(|e| panic!("{e}")));
+        assert!(
+            !copy_keyring(&from, &to).unwrap_or_else(|e| panic!("{e}")),
+            "same keys: nothing to do"
+        );
+        let copy = Keyring::open(&to, false).unwrap_or_else(|e| panic!("{e}"));
+        let kid = original.active_kid().to_owned();
+        assert!(copy.verifies(&kid, b"label", &original.sign(b"label")));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&to)
+                .map(|m| m.permissions().mode())
+                .unwrap_or(0);
+            assert_eq!(mode & 0o077, 0, "readable by its owner only: {mode:o}");
+        }
+        let other = dir.path().join("other.json");
+        Keyring::open(&other, true).unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(
+            copy_keyring(&other, &to),
+            Err(KeyError::Invalid(_))
+        ));
+        assert!(matches!(
+            copy_keyring(&dir.path().join("none.json"), &to),
+            Err(KeyError::Missing(_))
+        ));
+    }
 
     #[test]
     fn a_rotated_out_key_still_verifies_and_an_unknown_one_does_not() {

@@ -40,6 +40,7 @@
 //! published as half-grey pictures: the structure of the file (JPEG end of
 //! image marker, PNG `IEND` chunk, RIFF length) is verified before decoding.
 
+mod backup;
 mod error;
 mod process;
 mod store;

@@ -237,22 +237,9 @@ impl PhotoStore {
         let mut stored: Vec<StoredVariant> = Vec::with_capacity(photo.variants.len());
         for variant in &photo.variants {
             let key = format!("photos/{photo_id}/{}.{}", variant.name, variant.extension);
-            let put = match Path::parse(&key) {
-                Ok(path) => {
-                    let payload = PutPayload::from(variant.bytes.clone());
-                    let put = if self.backend.keeps_content_type() {
-                        let mut attributes = Attributes::new();
-                        attributes.insert(Attribute::ContentType, variant.content_type.into());
-                        self.store
-                            .put_opts(&path, payload, PutOptions::from(attributes))
-                            .await
-                    } else {
-                        self.store.put(&path, payload).await
-                    };
-                    put.map(|_| ()).map_err(storage_error)
-                }
-                Err(e) => Err(MediaError::Storage(format!("invalid key {key}: {e}"))),
-            };
+            let put = self
+                .put(&key, variant.bytes.clone(), variant.content_type)
+                .await;
             if let Err(error) = put {
                 let keys: Vec<String> = stored.into_iter().map(|s| s.key).collect();
                 if let Err(cleanup) = self.delete(&keys).await {
@@ -270,6 +257,28 @@ impl PhotoStore {
             });
         }
         Ok(stored)
+    }
+
+    /// Stores `bytes` under `key`, with its content type where the backend keeps one.
+    pub async fn put(
+        &self,
+        key: &str,
+        bytes: Bytes,
+        content_type: &'static str,
+    ) -> Result<(), MediaError> {
+        let path =
+            Path::parse(key).map_err(|e| MediaError::Storage(format!("invalid key {key}: {e}")))?;
+        let payload = PutPayload::from(bytes);
+        let put = if self.backend.keeps_content_type() {
+            let mut attributes = Attributes::new();
+            attributes.insert(Attribute::ContentType, content_type.into());
+            self.store
+                .put_opts(&path, payload, PutOptions::from(attributes))
+                .await
+        } else {
+            self.store.put(&path, payload).await
+        };
+        put.map(|_| ()).map_err(storage_error)
     }
 
     /// The bytes stored under `key`; [`MediaError::NotFound`] if there are none

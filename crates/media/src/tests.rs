@@ -790,3 +790,31 @@ async fn a_failed_put_leaves_nothing_behind() {
         "full and medium were removed"
     );
 }
+
+#[tokio::test]
+async fn a_store_exported_to_a_folder_comes_back_whole_in_another() {
+    let source = PhotoStore::in_memory();
+    let photo = crate::process(
+        &crate::fixtures::png(400, 300, true),
+        &crate::PhotoLimits::default(),
+    )
+    .unwrap();
+    let id = uuid::Uuid::now_v7();
+    let stored = source.put_photo(id, &photo).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(source.export_to(dir.path()).await.unwrap(), 3);
+
+    let target = PhotoStore::in_memory();
+    assert_eq!(target.import_from(dir.path()).await.unwrap(), 3);
+    for variant in &stored {
+        assert_eq!(
+            target.get(&variant.key).await.unwrap(),
+            source.get(&variant.key).await.unwrap()
+        );
+    }
+    // A stray file is refused before anything is stored.
+    std::fs::write(dir.path().join("photos").join("notes.txt"), b"x").unwrap();
+    let empty = PhotoStore::in_memory();
+    assert!(empty.import_from(dir.path()).await.is_err());
+    assert!(empty.list("").await.unwrap().is_empty());
+}

@@ -7,11 +7,13 @@
 mod postgres;
 mod postgres_server;
 mod redis_server;
+mod s3_server;
 mod services;
 
 pub use postgres::TestDb;
 pub use postgres_server::PostgresServer;
 pub use redis_server::RedisServer;
+pub use s3_server::{BUCKET as S3_BUCKET, S3Server};
 
 /// A free loopback port.
 pub(crate) fn free_port() -> u16 {

@@ -45,6 +45,21 @@ impl TestDb {
         }
     }
 
+    /// A new SQLite database with no tables at all, in a temporary directory.
+    pub async fn sqlite_empty() -> TestDb {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temporary directory: {e}"));
+        let url = DbOptions::sqlite_file(&dir.path().join("souk.db"));
+        let conn = souk_db::connect(&DbOptions::new(&url))
+            .await
+            .unwrap_or_else(|e| panic!("open {url}: {e}"));
+        TestDb {
+            conn,
+            url,
+            backend: Backend::Sqlite,
+            cleanup: Cleanup::Sqlite(dir),
+        }
+    }
+
     /// A new PostgreSQL database, or `None` (skipped) when PostgreSQL is unreachable outside CI.
     pub async fn postgres() -> Option<TestDb> {
         let db = Self::postgres_empty().await?;
