@@ -10,7 +10,7 @@
 //! SOUK_BINARY=target/release/souk cargo test --workspace --test api rolling_deploy -- --ignored --nocapture
 //! ```
 //!
-//! `SOUK_BINARY` defaults to `target/debug/souk`.
+//! `SOUK_BINARY` (absolute, or relative to the repository's root) defaults to `target/debug/souk`.
 
 use std::{
     collections::BTreeMap,
@@ -39,11 +39,11 @@ const DRAIN_MS: u64 = 1500;
 /// HAProxy's health check interval; one failed check takes a replica out.
 const CHECK_MS: u64 = 200;
 
+/// `SOUK_BINARY` (relative to the repository's root), or the debug build.
 fn souk_binary() -> PathBuf {
-    std::env::var_os("SOUK_BINARY").map_or_else(
-        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/debug/souk")),
-        PathBuf::from,
-    )
+    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    std::env::var_os("SOUK_BINARY")
+        .map_or_else(|| root.join("target/debug/souk"), |path| root.join(path))
 }
 
 fn free_port() -> u16 {
@@ -69,33 +69,66 @@ impl Replica {
             .env("SOUK_SHUTDOWN__GRACE_MS", "20000")
             .envs(s3.process_env())
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stderr(Stdio::piped());
         let child = command
             .spawn()
             .unwrap_or_else(|e| panic!("run {}: {e}", souk_binary().display()));
-        let replica = Replica {
+        let mut replica = Replica {
             port,
             child: Some(child),
         };
-        replica.wait_ready().await;
+        if !replica.ready_within(Duration::from_secs(30)).await {
+            panic!(
+                "replica on port {port} not ready within 30 s: {}",
+                replica.stderr().await
+            );
+        }
+        // Its log from now on is not read: let it go nowhere rather than fill the pipe.
+        if let Some(stderr) = replica.child.as_mut().and_then(|c| c.stderr.take()) {
+            tokio::spawn(async move {
+                use tokio::io::AsyncReadExt;
+                let mut sink = stderr;
+                let mut buffer = vec![0_u8; 8192];
+                while sink.read(&mut buffer).await.is_ok_and(|n| n > 0) {}
+            });
+        }
         replica
+    }
+
+    /// What a replica that failed to start printed (it has exited, or is killed first).
+    async fn stderr(&mut self) -> String {
+        use tokio::io::AsyncReadExt;
+        let Some(mut child) = self.child.take() else {
+            return String::new();
+        };
+        let _ = child.start_kill();
+        let mut text = String::new();
+        if let Some(mut stderr) = child.stderr.take() {
+            let _ = stderr.read_to_string(&mut text).await;
+        }
+        text
     }
 
     fn direct(&self) -> TestApp {
         TestApp::at(SocketAddr::from(([127, 0, 0, 1], self.port)))
     }
 
-    async fn wait_ready(&self) {
+    async fn ready_within(&mut self, bound: Duration) -> bool {
         let app = self.direct();
-        for _ in 0..600 {
+        let started = Instant::now();
+        while started.elapsed() < bound {
             if let Ok(reply) = app.client.get(app.url("/health/ready")).send().await
                 && reply.status() == StatusCode::OK
             {
-                return;
+                return true;
+            }
+            let exited = self.child.as_mut().map(|c| c.try_wait());
+            if matches!(exited, Some(Ok(Some(_)))) {
+                return false;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("replica on port {} not ready within 30 s", self.port);
+        false
     }
 
     /// SIGTERM, then waits for the process to exit by itself; returns how long it took.

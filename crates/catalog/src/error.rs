@@ -18,8 +18,8 @@ pub enum CatalogError {
     AlreadyClaimed,
     #[error("too many uploads: try again in {} s", retry_after.as_secs().max(1))]
     RateLimited { retry_after: std::time::Duration },
-    #[error("busy with other photos: try again in {} s", retry_after.as_secs().max(1))]
-    Busy { retry_after: std::time::Duration },
+    #[error(transparent)]
+    Busy(#[from] souk_kernel::Busy),
     #[error("a craft with the slug {0} exists already")]
     CraftExists(String),
     #[error("the cursor does not belong to this listing")]

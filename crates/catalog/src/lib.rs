@@ -28,7 +28,7 @@ pub use model::{
     AgentGrants, Artisan, ArtisanAccess, ArtisanRef, Craft, Dimensions, Product, ProductStatus,
     ProductSummary,
 };
-pub use photos::{DecodeSlots, Photo, PhotoVariant, Photos, StoredPhoto};
+pub use photos::{Photo, PhotoVariant, Photos, StoredPhoto};
 pub use service::{Catalog, CatalogSettings, Stale};
 pub use souk_audit::{AuditEntry, Via};
 

@@ -17,7 +17,7 @@ use souk_db::{
     entities::product_photos,
     sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set},
 };
-use souk_kernel::ProductId;
+use souk_kernel::{ProductId, WorkSlots};
 use souk_media::{MediaError, PhotoLimits, PhotoStore, StoredVariant};
 use uuid::Uuid;
 
@@ -36,7 +36,9 @@ pub struct Photos {
     /// Prefix of a stored key's public URL: `/media` when the gateway serves the store itself,
     /// or the public address of the bucket.
     pub public_base: String,
-    pub decodes: DecodeSlots,
+    /// The replica's heavy-work slots: a decode holds the whole picture in memory (up to 160
+    /// MB for the largest allowed), so the slots bound the memory, not only the CPU.
+    pub work: WorkSlots,
     /// Photos one account may upload in an hour.
     pub uploads_per_hour: u64,
 }
@@ -47,39 +49,8 @@ impl Default for Photos {
             store: PhotoStore::in_memory(),
             limits: PhotoLimits::default(),
             public_base: "/media".into(),
-            decodes: DecodeSlots::new(0, Duration::from_secs(5)),
+            work: WorkSlots::default(),
             uploads_per_hour: 600,
-        }
-    }
-}
-
-/// How many photos this process decodes at once, and how long an upload waits for its turn
-/// before it is answered "busy, try again". A decode holds the whole picture in memory (up to
-/// 160 MB for the largest allowed): the slots bound the memory, not only the CPU.
-#[derive(Clone, Debug)]
-pub struct DecodeSlots {
-    slots: Arc<tokio::sync::Semaphore>,
-    wait: Duration,
-}
-
-impl DecodeSlots {
-    /// `count` slots; 0 means one per core.
-    pub fn new(count: usize, wait: Duration) -> Self {
-        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-        let count = if count == 0 { cores } else { count };
-        Self {
-            slots: Arc::new(tokio::sync::Semaphore::new(count)),
-            wait,
-        }
-    }
-
-    async fn take(&self) -> Result<tokio::sync::OwnedSemaphorePermit, CatalogError> {
-        let slot = tokio::time::timeout(self.wait, self.slots.clone().acquire_owned()).await;
-        match slot {
-            Ok(Ok(permit)) => Ok(permit),
-            _ => Err(CatalogError::Busy {
-                retry_after: Duration::from_secs(2),
-            }),
         }
     }
 }
@@ -157,7 +128,7 @@ impl Catalog {
     ) -> Result<StoredPhoto, CatalogError> {
         let photos = self.photos();
         let limits = photos.limits.clone();
-        let slot = photos.decodes.take().await?;
+        let slot = photos.work.take().await?;
         let processed = tokio::task::spawn_blocking(move || {
             let processed = souk_media::process(&bytes, &limits);
             drop(slot);

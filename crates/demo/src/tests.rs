@@ -59,6 +59,7 @@ backend_test!(async fn the_demo_has_labels_that_verify(db) {
             max_devices_after_sale: 3,
             window: Duration::from_secs(86_400),
         },
+        work: souk_kernel::WorkSlots::default(),
     })
     .unwrap_or_else(|e| panic!("{e}"));
     let links = seed_labels(&catalog, &auth, &labels, 3).await.unwrap_or_else(|e| panic!("{e}"));

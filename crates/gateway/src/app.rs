@@ -12,7 +12,7 @@ use axum::{
 use souk_agents::{Agents, SyncSettings};
 use souk_auth::{AuthService, AuthSettings, PasswordParams};
 use souk_cache::{Cache, RedisBackend, RedisOptions};
-use souk_catalog::{Catalog, CatalogSettings, DecodeSlots, Photos};
+use souk_catalog::{Catalog, CatalogSettings, Photos};
 use souk_db::{Backend, DatabaseConnection, DbOptions};
 use souk_labels::Labels;
 use souk_media::PhotoStore;
@@ -126,16 +126,13 @@ pub fn open_cache(settings: &Settings) -> Result<Cache, StartError> {
 }
 
 /// The photo store and bounds the settings name.
-pub fn photos(settings: &Settings) -> Result<Photos, StartError> {
+pub fn photos(settings: &Settings, work: souk_kernel::WorkSlots) -> Result<Photos, StartError> {
     let p = &settings.photos;
     let base = p.public_base_url.trim();
     Ok(Photos {
         store: PhotoStore::open(&settings.photo_storage())?,
         limits: settings.photo_limits(),
-        decodes: DecodeSlots::new(
-            p.concurrent_decodes,
-            Duration::from_millis(p.decode_wait_ms),
-        ),
+        work,
         uploads_per_hour: p.uploads_per_hour,
         public_base: if base.is_empty() {
             "/media".into()
@@ -167,6 +164,9 @@ impl App {
         let db = open_database(settings).await?;
         prepare_schema(&db, settings).await?;
         let cache = open_cache(settings)?;
+        // One set of heavy-work slots for the whole replica: photos, label sheets and batches,
+        // sync batches take turns in it, so their memory adds up to a bound.
+        let work = settings.work_slots();
         let catalog = Catalog::new(
             db.clone(),
             cache.clone(),
@@ -175,7 +175,7 @@ impl App {
                 cache_listings: settings.catalog.cache_listings,
             },
         )
-        .with_photos(photos(settings)?);
+        .with_photos(photos(settings, work.clone())?);
         let auth = AuthService::new(db.clone(), cache.clone(), auth_settings(settings))?;
         let agents = Agents::new(
             db.clone(),
@@ -184,13 +184,17 @@ impl App {
             SyncSettings {
                 max_operations: settings.agents.sync_max_operations,
                 max_bytes: settings.agents.sync_max_bytes,
+                work: work.clone(),
             },
         );
         let labels = Labels::new(
             db.clone(),
             cache.clone(),
             catalog.clone(),
-            settings.label_settings(),
+            souk_labels::LabelSettings {
+                work,
+                ..settings.label_settings()
+            },
         )?;
         if settings.demo.seed_on_first_run && backend(settings) == Backend::Sqlite {
             seed_demo(&catalog, &auth, &labels).await?;

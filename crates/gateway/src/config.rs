@@ -93,6 +93,7 @@ pub struct Settings {
     pub payments: PaymentsConfig,
     pub labels: LabelsConfig,
     pub http: HttpSettings,
+    pub work: WorkSettings,
     pub shutdown: ShutdownSettings,
     pub log: LogSettings,
     pub demo: DemoSettings,
@@ -168,9 +169,15 @@ pub struct PhotoSettings {
     pub max_upload_bytes: usize,
     pub max_pixels: u64,
     pub max_side: u32,
-    pub concurrent_decodes: usize,
-    pub decode_wait_ms: u64,
     pub uploads_per_hour: u64,
+}
+
+/// The heavy-work slots of a replica (`souk_kernel::WorkSlots`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkSettings {
+    pub slots: usize,
+    pub wait_ms: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -297,6 +304,11 @@ impl Settings {
         }
     }
 
+    /// A replica's heavy-work slots: make them once and share the handle.
+    pub fn work_slots(&self) -> souk_kernel::WorkSlots {
+        souk_kernel::WorkSlots::new(self.work.slots, Duration::from_millis(self.work.wait_ms))
+    }
+
     /// What a replica does after SIGTERM.
     pub fn shutdown_policy(&self) -> crate::lifecycle::ShutdownPolicy {
         crate::lifecycle::ShutdownPolicy {
@@ -329,6 +341,7 @@ impl Settings {
             max_batch: l.max_batch,
             verify_per_minute: l.verify_per_minute,
             reports_per_hour: l.reports_per_hour,
+            work: souk_kernel::WorkSlots::default(),
             clones: souk_labels::CloneRule {
                 max_devices: l.clone_max_devices,
                 max_places: l.clone_max_places,

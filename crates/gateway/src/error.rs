@@ -209,6 +209,19 @@ fn from_db(err: &souk_db::DbErr) -> ApiError {
     }
 }
 
+/// Every replica's heavy-work slots were taken for longer than a request waits.
+impl From<souk_kernel::Busy> for ApiError {
+    fn from(busy: souk_kernel::Busy) -> Self {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "Busy, try again shortly",
+        )
+        .detail("busy with other heavy work (photos, label sheets, label batches, sync batches)")
+        .retry_after(busy.retry_after)
+    }
+}
+
 impl From<CatalogError> for ApiError {
     fn from(err: CatalogError) -> Self {
         match err {
@@ -244,13 +257,7 @@ impl From<CatalogError> for ApiError {
             CatalogError::RateLimited { retry_after } => {
                 ApiError::rate_limited("Too many uploads", retry_after)
             }
-            CatalogError::Busy { retry_after } => ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "busy",
-                "Busy, try again shortly",
-            )
-            .detail(err.to_string())
-            .retry_after(retry_after),
+            CatalogError::Busy(busy) => busy.into(),
             CatalogError::CraftExists(_) => ApiError::new(
                 StatusCode::CONFLICT,
                 "craft_exists",
@@ -319,6 +326,7 @@ impl From<AgentsError> for ApiError {
             )
             .detail(err.to_string()),
             AgentsError::Catalog(e) => e.into(),
+            AgentsError::Busy(busy) => busy.into(),
             AgentsError::Account(e) => e.into(),
             AgentsError::Db(db) => from_db(&db),
         }
@@ -464,6 +472,7 @@ impl From<LabelsError> for ApiError {
                 ApiError::rate_limited("Too many requests", retry_after)
             }
             LabelsError::Catalog(e) => e.into(),
+            LabelsError::Busy(busy) => busy.into(),
             LabelsError::Db(db) => from_db(&db),
             LabelsError::Keys(_) | LabelsError::Print(_) | LabelsError::Corrupt(_) => {
                 ApiError::internal(&err)

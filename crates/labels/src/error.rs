@@ -27,6 +27,8 @@ pub enum LabelsError {
     Catalog(#[from] souk_catalog::CatalogError),
     #[error(transparent)]
     Db(#[from] souk_db::DbErr),
+    #[error(transparent)]
+    Busy(#[from] souk_kernel::Busy),
     #[error("printing failed: {0}")]
     Print(String),
     #[error("stored label data is unreadable: {0}")]

@@ -62,6 +62,7 @@ impl Labels {
                 format!("between 1 and {max}"),
             ));
         }
+        let _slot = self.inner.settings.work.take().await?;
         // A fresh set of serials per attempt: a clash with an existing label (50 random bits
         // each) is rare enough that trying again is the whole answer.
         let mut attempts = 0;

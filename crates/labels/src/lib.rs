@@ -69,6 +69,8 @@ pub struct LabelSettings {
     /// Fake reports per client address per hour (per replica).
     pub reports_per_hour: u64,
     pub clones: CloneRule,
+    /// The replica's heavy-work slots: issuing a batch and printing a sheet each take one.
+    pub work: souk_kernel::WorkSlots,
 }
 
 /// The labels service: the one entry point the gateway calls.

@@ -280,9 +280,14 @@ impl Labels {
             .unwrap_or(&self.inner.settings.base_url)
             .to_owned();
         let title = format!("{brand} labels {batch}");
-        tokio::task::spawn_blocking(move || sheet_pdf(&title, &brand, &host, &labels))
-            .await
-            .map_err(|e| LabelsError::Print(e.to_string()))?
+        let slot = self.inner.settings.work.take().await?;
+        tokio::task::spawn_blocking(move || {
+            let sheet = sheet_pdf(&title, &brand, &host, &labels);
+            drop(slot);
+            sheet
+        })
+        .await
+        .map_err(|e| LabelsError::Print(e.to_string()))?
     }
 }
 

@@ -50,6 +50,7 @@ fn settings(dir: &std::path::Path, keyring: &str) -> LabelSettings {
             max_devices_after_sale: 3,
             window: Duration::from_secs(90 * 86_400),
         },
+        work: souk_kernel::WorkSlots::default(),
     }
 }
 
@@ -663,3 +664,31 @@ fn the_sheet_opens_and_has_one_qr_code_per_label() {
     expected.sort();
     assert_eq!(decoded, expected);
 }
+
+backend_test!(async fn batches_and_sheets_wait_for_a_heavy_work_slot_and_are_told_busy_past_the_wait(db) {
+    let f = Fixture::new(db).await;
+    let work = souk_kernel::WorkSlots::new(1, Duration::from_millis(50));
+    let labels = ok(Labels::new(
+        f.db.conn.clone(),
+        f.cache.clone(),
+        f.catalog.clone(),
+        LabelSettings { work: work.clone(), ..settings(f.dir.path(), "keys.json") },
+    ));
+    let product = f.product(None).await;
+    let cert = ok(labels
+        .certify(&f.certifier, f.certification(CertificationScope::Product(product)))
+        .await);
+    let batch = ok(labels.issue(&f.certifier, cert.id, None, 3).await);
+    assert_eq!(work.available(), 1, "the slot is given back");
+
+    // Another photo, sheet or batch holds the replica's only slot.
+    let held = work.take().await.map_err(|e| e.to_string());
+    let busy = labels.issue(&f.certifier, cert.id, None, 3).await;
+    assert!(matches!(busy, Err(LabelsError::Busy(b)) if b.retry_after.as_secs() > 0), "{busy:?}");
+    let busy = labels.sheet(&f.certifier, batch.id).await;
+    assert!(matches!(busy, Err(LabelsError::Busy(_))), "{:?}", busy.map(|b| b.len()));
+    drop(held);
+    let pdf = ok(labels.sheet(&f.certifier, batch.id).await);
+    assert!(pdf.starts_with(b"%PDF"));
+    assert_eq!(work.available(), 1);
+});
