@@ -7,10 +7,10 @@
 //! Ignored by default (it runs the release binary and HAProxy); `.ci/run` runs it:
 //!
 //! ```text
-//! SOUK_BINARY=target/release/souk cargo test --workspace --test api rolling_deploy -- --ignored --nocapture
+//! DEPLOY_TEST_BINARY=target/release/souk cargo test --workspace --test api rolling_deploy -- --ignored --nocapture
 //! ```
 //!
-//! `SOUK_BINARY` (absolute, or relative to the repository's root) defaults to `target/debug/souk`.
+//! `DEPLOY_TEST_BINARY` (absolute, or relative to the repository's root) defaults to `target/debug/souk`.
 
 use std::{
     collections::BTreeMap,
@@ -39,10 +39,10 @@ const DRAIN_MS: u64 = 1500;
 /// HAProxy's health check interval; one failed check takes a replica out.
 const CHECK_MS: u64 = 200;
 
-/// `SOUK_BINARY` (relative to the repository's root), or the debug build.
+/// `DEPLOY_TEST_BINARY` (relative to the repository's root), or the debug build.
 fn souk_binary() -> PathBuf {
     let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
-    std::env::var_os("SOUK_BINARY")
+    std::env::var_os("DEPLOY_TEST_BINARY")
         .map_or_else(|| root.join("target/debug/souk"), |path| root.join(path))
 }
 
