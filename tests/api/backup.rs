@@ -134,6 +134,23 @@ async fn backed_up_and_restored(env: Env, s3: Option<S3Server>) {
             ))
     };
     let settings: Settings = env.settings(restored_settings);
+    // The restore is the only one to use this database (a server would hold it open).
+    fresh.conn.clone().close().await.ok();
+    // Checked before anything is written: with another brand's keyring in place the restore
+    // stops, writes nothing, and runs whole once that keyring is gone.
+    let keyring = settings.label_keyring();
+    souk_labels::Keyring::open(&keyring, true).unwrap_or_else(|e| panic!("{e}"));
+    let refused = souk_gateway::backup::restore(&settings, &backup_dir).await;
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| format!("{e:#}").contains("different keyring")),
+        "{refused:?}"
+    );
+    souk_db::backup::ensure_empty(&fresh.url)
+        .await
+        .unwrap_or_else(|e| panic!("the database was written: {e}"));
+    std::fs::remove_file(&keyring).unwrap_or_else(|e| panic!("{e}"));
     souk_gateway::backup::restore(&settings, &backup_dir)
         .await
         .unwrap_or_else(|e| panic!("restore: {e:#}"));

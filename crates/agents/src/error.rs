@@ -17,8 +17,6 @@ pub enum AgentsError {
     #[error("this operation id was already used for a different operation")]
     OperationIdReused,
     #[error(transparent)]
-    Busy(#[from] souk_kernel::Busy),
-    #[error(transparent)]
     Catalog(#[from] CatalogError),
     #[error(transparent)]
     Account(#[from] souk_auth::AuthError),

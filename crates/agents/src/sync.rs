@@ -41,8 +41,6 @@ pub struct SyncSettings {
     pub max_operations: usize,
     /// The request body's bound, enforced by the gateway before anything is parsed.
     pub max_bytes: usize,
-    /// The replica's heavy-work slots: a batch is applied in one of them.
-    pub work: souk_kernel::WorkSlots,
 }
 
 impl Default for SyncSettings {
@@ -50,7 +48,6 @@ impl Default for SyncSettings {
         Self {
             max_operations: 1_000,
             max_bytes: 16 * 1024 * 1024,
-            work: souk_kernel::WorkSlots::default(),
         }
     }
 }
@@ -148,7 +145,6 @@ impl Agents {
                 max: self.settings.max_operations,
             });
         }
-        let _slot = self.settings.work.take().await?;
         let tx = begin_write(&self.db).await?;
         lock_agent(&tx, principal).await?;
         let mut applied = already_applied(&tx, &operations).await?;

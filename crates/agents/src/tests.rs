@@ -11,10 +11,6 @@ use souk_testkit::backend_test;
 use crate::{AgentInput, Agents, AgentsError, SyncSettings};
 
 fn agents(db: &souk_testkit::TestDb) -> Agents {
-    agents_with(db, SyncSettings::default())
-}
-
-fn agents_with(db: &souk_testkit::TestDb, sync: SyncSettings) -> Agents {
     let cache = Cache::in_process("agents-test", Duration::from_secs(60), 100);
     let settings = AuthSettings {
         password: PasswordParams {
@@ -27,7 +23,7 @@ fn agents_with(db: &souk_testkit::TestDb, sync: SyncSettings) -> Agents {
     let auth = AuthService::new(db.conn.clone(), cache.clone(), settings)
         .unwrap_or_else(|e| panic!("{e}"));
     let catalog = Catalog::new(db.conn.clone(), cache, CatalogSettings::default());
-    Agents::new(db.conn.clone(), catalog, auth, sync)
+    Agents::new(db.conn.clone(), catalog, auth, SyncSettings::default())
 }
 
 fn input(email: &str, commission_bps: u32) -> AgentInput {
@@ -64,18 +60,4 @@ backend_test!(async fn admins_appoint_agents_and_set_their_commission_within_bou
     assert_eq!(actions, ["agent.commission_changed", "agent.appointed"]);
     assert_eq!(trail[0].changes, serde_json::json!({"commission_bps": {"from": 700, "to": 450}}));
     assert_eq!(trail[0].actor.account, Some(admin.account_id));
-});
-
-backend_test!(async fn a_sync_batch_waits_for_a_heavy_work_slot_and_is_told_busy_past_the_wait(db) {
-    let work = souk_kernel::WorkSlots::new(1, Duration::from_millis(50));
-    let agents = agents_with(&db, SyncSettings { work: work.clone(), ..SyncSettings::default() });
-    let admin = Principal { account_id: AccountId::new(), role: Role::Admin };
-    let agent = agents.create_agent(Some(&admin), input("y@agents.ma", 700)).await.unwrap_or_else(|e| panic!("{e}"));
-    let me = Principal { account_id: agent.id, role: Role::Agent };
-    let held = work.take().await.map_err(|e| e.to_string());
-    let busy = agents.sync(&me, Vec::new()).await;
-    assert!(matches!(busy, Err(AgentsError::Busy(_))), "{busy:?}");
-    drop(held);
-    assert!(agents.sync(&me, Vec::new()).await.is_ok_and(|done| done.is_empty()));
-    assert_eq!(work.available(), 1, "the slot is given back");
 });

@@ -34,11 +34,9 @@ pub async fn dump(url: &str, file: &Path) -> Result<(), DbError> {
     }
 }
 
-/// Restores the backup in `file` into the database at `url`, which must hold no tables.
-pub async fn restore(url: &str, file: &Path) -> Result<(), DbError> {
-    if !file.is_file() {
-        return Err(DbError::Backup(format!("no backup at {}", file.display())));
-    }
+/// Checks that the database at `url` holds no tables (and, for SQLite, that no server has it
+/// open): what a restore may go into.
+pub async fn ensure_empty(url: &str) -> Result<(), DbError> {
     let backend = backend(url)?;
     let conn = connect(&DbOptions::new(url)).await?;
     let tables = count_tables(&conn, backend).await;
@@ -51,7 +49,22 @@ pub async fn restore(url: &str, file: &Path) -> Result<(), DbError> {
             )));
         }
     }
-    match backend {
+    if backend == Backend::Sqlite && sqlite_in_use(url)? {
+        return Err(DbError::Backup(
+            "the SQLite database is open (its write-ahead log is not empty): stop the server first"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Restores the backup in `file` into the database at `url`, which must hold no tables.
+pub async fn restore(url: &str, file: &Path) -> Result<(), DbError> {
+    if !file.is_file() {
+        return Err(DbError::Backup(format!("no backup at {}", file.display())));
+    }
+    ensure_empty(url).await?;
+    match backend(url)? {
         Backend::Postgres => {
             let mut command = libpq_command("pg_restore", url);
             command.args([
@@ -84,17 +97,32 @@ async fn count_tables(conn: &DatabaseConnection, backend: Backend) -> Result<i64
         .query_one_raw(Statement::from_string(conn.get_database_backend(), sql))
         .await
         .map_err(|e| DbError::Backup(format!("cannot list the tables: {e}")))?;
-    Ok(row
-        .and_then(|r| r.try_get::<i64>("", "n").ok())
-        .unwrap_or(0))
+    let row = row.ok_or_else(|| DbError::Backup("listing the tables returned no row".into()))?;
+    row.try_get::<i64>("", "n")
+        .map_err(|e| DbError::Backup(format!("cannot count the tables: {e}")))
+}
+
+/// The SQLite file at `url` and its write-ahead log's name.
+fn sqlite_files(url: &str) -> Result<(std::path::PathBuf, std::ffi::OsString), DbError> {
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(|e| DbError::Backup(format!("SQLite URL: {e}")))?;
+    let target = options.get_filename().to_owned();
+    let mut wal = target.as_os_str().to_owned();
+    wal.push("-wal");
+    Ok((target, wal))
+}
+
+/// Whether a connection still has the file open: the last one to close empties the log.
+fn sqlite_in_use(url: &str) -> Result<bool, DbError> {
+    let (_, wal) = sqlite_files(url)?;
+    Ok(std::fs::metadata(wal).is_ok_and(|m| m.len() > 0))
 }
 
 /// The SQLite file is empty of tables (checked): put the backup in its place, with no write-ahead
 /// log of the old file left beside it.
 fn replace_sqlite_file(url: &str, file: &Path) -> Result<(), DbError> {
-    let options = SqliteConnectOptions::from_str(url)
-        .map_err(|e| DbError::Backup(format!("SQLite URL: {e}")))?;
-    let target = options.get_filename();
+    let (target, _) = sqlite_files(url)?;
+    let target = target.as_path();
     for suffix in ["-wal", "-shm"] {
         let mut side = target.as_os_str().to_owned();
         side.push(suffix);
@@ -146,19 +174,24 @@ async fn run(mut command: Command) -> Result<(), DbError> {
     )))
 }
 
-/// `postgres://user:secret@host/db` as `postgres://user@host/db` and `secret` (decoded).
+/// `postgres://user:secret@host/db` as `postgres://user@host/db` and `secret` (decoded; as
+/// written if it does not decode). Only the authority is looked at: an `@` in the path or query
+/// is not a separator.
 fn split_password(url: &str) -> (String, Option<String>) {
     let Some((scheme, rest)) = url.split_once("://") else {
         return (url.to_owned(), None);
     };
-    let Some((userinfo, host)) = rest.rsplit_once('@') else {
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let Some((userinfo, host)) = authority.rsplit_once('@') else {
         return (url.to_owned(), None);
     };
     let Some((user, password)) = userinfo.split_once(':') else {
         return (url.to_owned(), None);
     };
-    let password = percent::decode(password, Plus::Literal).map(|p| p.into_owned());
-    (format!("{scheme}://{user}@{host}"), password)
+    let password = percent::decode(password, Plus::Literal)
+        .map_or_else(|| password.to_owned(), |p| p.into_owned());
+    (format!("{scheme}://{user}@{host}{tail}"), Some(password))
 }
 
 #[cfg(test)]
@@ -177,6 +210,17 @@ mod tests {
         assert_eq!(
             split_password("postgres://postgres@127.0.0.1/x"),
             ("postgres://postgres@127.0.0.1/x".to_owned(), None)
+        );
+        assert_eq!(
+            split_password("postgres://u:p@h/db?application_name=a@b"),
+            (
+                "postgres://u@h/db?application_name=a@b".to_owned(),
+                Some("p".to_owned())
+            )
+        );
+        assert_eq!(
+            split_password("postgres://h/db?options=x@y"),
+            ("postgres://h/db?options=x@y".to_owned(), None)
         );
     }
 }

@@ -184,17 +184,13 @@ impl App {
             SyncSettings {
                 max_operations: settings.agents.sync_max_operations,
                 max_bytes: settings.agents.sync_max_bytes,
-                work: work.clone(),
             },
         );
         let labels = Labels::new(
             db.clone(),
             cache.clone(),
             catalog.clone(),
-            souk_labels::LabelSettings {
-                work,
-                ..settings.label_settings()
-            },
+            settings.label_settings(work),
         )?;
         if settings.demo.seed_on_first_run && backend(settings) == Backend::Sqlite {
             seed_demo(&catalog, &auth, &labels).await?;

@@ -70,8 +70,12 @@ pub async fn backup(settings: &Settings, dir: &Path) -> anyhow::Result<Manifest>
     souk_db::backup::dump(&url, &database_file(dir, backend)).await?;
     let store = PhotoStore::open(&settings.photo_storage())?;
     let photos = store.export_to(dir).await?;
-    let keyring = settings.label_settings().keyring;
+    let keyring = settings.label_keyring();
     let has_keyring = keyring.is_file();
+    if !has_keyring && !settings.labels.create_keyring {
+        // Production mounts its keyring: its absence here is a wrong path, not "none yet".
+        bail!("no label keyring at {}", keyring.display());
+    }
     if has_keyring {
         souk_labels::keys::copy_keyring(&keyring, &dir.join(KEYRING))?;
     }
@@ -90,16 +94,11 @@ pub async fn backup(settings: &Settings, dir: &Path) -> anyhow::Result<Manifest>
 }
 
 /// Restores the backup in `dir` into the database, photo store and keyring `settings` name. The
-/// database must hold no tables; a keyring already there must be the backup's own.
+/// database must hold no tables; a keyring already there must be the backup's own. Everything is
+/// checked before anything is written, and the database goes last: a restore stopped halfway
+/// leaves the database empty, so it can simply be run again.
 pub async fn restore(settings: &Settings, dir: &Path) -> anyhow::Result<Manifest> {
-    let manifest: Manifest = serde_json::from_slice(
-        &std::fs::read(dir.join(MANIFEST))
-            .with_context(|| format!("no complete backup in {}", dir.display()))?,
-    )
-    .context("the manifest is not readable")?;
-    if manifest.format != 1 {
-        bail!("backup format {} is not known", manifest.format);
-    }
+    let manifest = read_manifest(dir)?;
     let url = settings.database_url();
     let backend = backend_of(&url)?;
     if manifest.database != backend_name(backend) {
@@ -109,18 +108,37 @@ pub async fn restore(settings: &Settings, dir: &Path) -> anyhow::Result<Manifest
             backend_name(backend)
         );
     }
+    let keyring = settings.label_keyring();
     if manifest.keyring {
-        let keyring = settings.label_settings().keyring;
+        souk_labels::keys::check_copy(&dir.join(KEYRING), &keyring)?;
+    }
+    let photos = souk_media::backup_photos(dir)?.len() as u64;
+    if photos != manifest.photos {
+        bail!(
+            "the backup holds {photos} photo object(s), its manifest says {}",
+            manifest.photos
+        );
+    }
+    souk_db::backup::ensure_empty(&url).await?;
+
+    PhotoStore::open(&settings.photo_storage())?
+        .import_from(dir)
+        .await?;
+    if manifest.keyring {
         souk_labels::keys::copy_keyring(&dir.join(KEYRING), &keyring)?;
     }
     souk_db::backup::restore(&url, &database_file(dir, backend)).await?;
-    let store = PhotoStore::open(&settings.photo_storage())?;
-    let photos = store.import_from(dir).await?;
-    if photos != manifest.photos {
-        bail!(
-            "{photos} photo object(s) restored, the manifest says {}",
-            manifest.photos
-        );
+    Ok(manifest)
+}
+
+fn read_manifest(dir: &Path) -> anyhow::Result<Manifest> {
+    let manifest: Manifest = serde_json::from_slice(
+        &std::fs::read(dir.join(MANIFEST))
+            .with_context(|| format!("no complete backup in {}", dir.display()))?,
+    )
+    .context("the manifest is not readable")?;
+    if manifest.format != 1 {
+        bail!("backup format {} is not known", manifest.format);
     }
     Ok(manifest)
 }

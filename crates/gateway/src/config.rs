@@ -317,8 +317,16 @@ impl Settings {
         }
     }
 
-    /// The labels' settings, as the labels crate takes them.
-    pub fn label_settings(&self) -> souk_labels::LabelSettings {
+    /// Where the label keyring is: `labels.keyring`, or `label-keys.json` in the data folder.
+    pub fn label_keyring(&self) -> PathBuf {
+        match self.labels.keyring.trim() {
+            "" => self.data_dir.join("label-keys.json"),
+            path => PathBuf::from(path),
+        }
+    }
+
+    /// The labels' settings, as the labels crate takes them, with the replica's heavy-work slots.
+    pub fn label_settings(&self, work: souk_kernel::WorkSlots) -> souk_labels::LabelSettings {
         let l = &self.labels;
         let base_url = match l.base_url.trim() {
             "" => {
@@ -333,15 +341,12 @@ impl Settings {
         souk_labels::LabelSettings {
             base_url,
             brand_name: l.brand_name.clone(),
-            keyring: match l.keyring.trim() {
-                "" => self.data_dir.join("label-keys.json"),
-                path => PathBuf::from(path),
-            },
+            keyring: self.label_keyring(),
             create_keyring: l.create_keyring,
             max_batch: l.max_batch,
             verify_per_minute: l.verify_per_minute,
             reports_per_hour: l.reports_per_hour,
-            work: souk_kernel::WorkSlots::default(),
+            work,
             clones: souk_labels::CloneRule {
                 max_devices: l.clone_max_devices,
                 max_places: l.clone_max_places,

@@ -217,7 +217,7 @@ impl From<souk_kernel::Busy> for ApiError {
             "busy",
             "Busy, try again shortly",
         )
-        .detail("busy with other heavy work (photos, label sheets, label batches, sync batches)")
+        .detail("busy with other heavy work (photos, label sheets, label batches)")
         .retry_after(busy.retry_after)
     }
 }
@@ -326,7 +326,6 @@ impl From<AgentsError> for ApiError {
             )
             .detail(err.to_string()),
             AgentsError::Catalog(e) => e.into(),
-            AgentsError::Busy(busy) => busy.into(),
             AgentsError::Account(e) => e.into(),
             AgentsError::Db(db) => from_db(&db),
         }

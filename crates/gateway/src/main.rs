@@ -275,7 +275,8 @@ async fn signal() {
 
 fn label(settings: &Settings, action: LabelAction) -> anyhow::Result<()> {
     use souk_labels::{Keyring, KeysDocument, OfflineVerdict, RevocationList, offline};
-    let labels = settings.label_settings();
+    // Nothing heavy runs here: slots of their own.
+    let labels = settings.label_settings(souk_kernel::WorkSlots::default());
     match action {
         LabelAction::RotateKey { activate: false } => {
             let kid = Keyring::stage(&labels.keyring)?;

@@ -1,5 +1,5 @@
-//! Slots for the heavy work a request can start: a photo decode, a printable label sheet, a
-//! batch of labels, an agent's sync batch. Each holds memory and a core for a while, so a replica
+//! Slots for the heavy work a request can start: a photo decode (an upload, or a photo in an
+//! agent's sync batch), a printable label sheet, a batch of labels. Each holds memory and a core for a while, so a replica
 //! runs only so many at once (one per core by default), whoever asks. A request that waits too
 //! long for a slot is answered "busy, try again" instead of piling up.
 

@@ -348,11 +348,9 @@ pub fn verify_with(key: &VerifyingKey, message: &[u8], signature: &str) -> bool 
         .is_ok()
 }
 
-/// Copies the keyring at `from` to `to` (a backup, or a restore from one), checked on the way
-/// and written like any keyring (owner-only). A keyring already at `to` is left alone when it is
-/// the same one and refused when it differs: replacing a keyring would orphan what it signed.
-/// Returns whether a file was written.
-pub fn copy_keyring(from: &Path, to: &Path) -> Result<bool, KeyError> {
+/// Whether the keyring at `from` may be copied to `to`: it is a keyring, and `to` has none or
+/// the same one. Returns whether a copy would write anything.
+pub fn check_copy(from: &Path, to: &Path) -> Result<bool, KeyError> {
     let file = read_file(from)?.ok_or_else(|| KeyError::Missing(from.to_owned()))?;
     Keyring::from_parsed(file.clone())?;
     match read_file(to)? {
@@ -361,8 +359,20 @@ pub fn copy_keyring(from: &Path, to: &Path) -> Result<bool, KeyError> {
             "a different keyring is already at {}",
             to.display()
         ))),
-        None => write(to, &file).map(|()| true),
+        None => Ok(true),
     }
+}
+
+/// Copies the keyring at `from` to `to` (a backup, or a restore from one), checked on the way
+/// ([`check_copy`]) and written like any keyring (owner-only). A keyring already at `to` is left
+/// alone when it is the same one and refused when it differs: replacing a keyring would orphan
+/// what it signed. Returns whether a file was written.
+pub fn copy_keyring(from: &Path, to: &Path) -> Result<bool, KeyError> {
+    if !check_copy(from, to)? {
+        return Ok(false);
+    }
+    let file = read_file(from)?.ok_or_else(|| KeyError::Missing(from.to_owned()))?;
+    write(to, &file).map(|()| true)
 }
 
 fn same_keys(a: &KeyringFile, b: &KeyringFile) -> bool {

@@ -51,6 +51,7 @@ pub mod fixtures;
 #[cfg(test)]
 mod tests;
 
+pub use backup::backup_photos;
 pub use error::MediaError;
 pub use process::{PhotoLimits, ProcessedPhoto, SourceFormat, Variant, process};
 pub use store::{PhotoStore, StorageConfig, StoredVariant, content_type_of, is_valid_key};
