@@ -12,6 +12,7 @@ mod m20261129_000006_create_ledger;
 mod m20261202_000007_create_labels;
 mod m20261203_000008_index_notable_scans;
 mod m20261207_000009_add_crafts_retired_at;
+mod m20261207_000010_create_deliveries;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_create_labels::Migration),
             Box::new(m20261203_000008_index_notable_scans::Migration),
             Box::new(m20261207_000009_add_crafts_retired_at::Migration),
+            Box::new(m20261207_000010_create_deliveries::Migration),
         ]
     }
 }

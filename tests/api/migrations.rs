@@ -5,9 +5,16 @@ use souk_testkit::backend_test;
 
 backend_test!(async fn migrations_go_down_and_up_again(db) {
     let applied = souk_db::applied_migrations(&db.conn).await.unwrap_or_default();
-    assert_eq!(applied.len(), 9, "{applied:?}");
+    assert_eq!(applied.len(), 10, "{applied:?}");
     assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM products").await.is_ok());
     assert!(db.conn.execute_unprepared("SELECT phone FROM artisans").await.is_ok());
+
+    // The relay's tables go, the outbox stays.
+    assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM deliveries").await.is_ok());
+    souk_db::migrate_down(&db.conn, Some(1)).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM deliveries").await.is_err());
+    assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM webhook_endpoints").await.is_err());
+    assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM outbox_events").await.is_ok());
 
     // Crafts lose their retirement date, and stay.
     assert!(db.conn.execute_unprepared("SELECT retired_at FROM crafts").await.is_ok());
@@ -30,8 +37,9 @@ backend_test!(async fn migrations_go_down_and_up_again(db) {
     souk_db::migrate_up(&db.conn).await.unwrap_or_else(|e| panic!("{e}"));
     let notable = db.conn.query_one_raw(souk_db::sea_orm::Statement::from_string(db.conn.get_database_backend(), "SELECT COUNT(*) AS n FROM label_scans WHERE notable")).await;
     assert_eq!(notable.ok().flatten().and_then(|r| r.try_get::<i64>("", "n").ok()), Some(2));
-    // Up went back to the last migration: down again past the crafts' column and the mark.
-    souk_db::migrate_down(&db.conn, Some(2)).await.unwrap_or_else(|e| panic!("{e}"));
+    // Up went back to the last migration: down again past the relay, the crafts' column and the
+    // mark.
+    souk_db::migrate_down(&db.conn, Some(3)).await.unwrap_or_else(|e| panic!("{e}"));
 
     // Labels go, with the products' GTIN and the artisans' disclosure; products stay.
     souk_db::migrate_down(&db.conn, Some(1)).await.unwrap_or_else(|e| panic!("{e}"));
@@ -74,15 +82,16 @@ backend_test!(async fn migrations_go_down_and_up_again(db) {
 
     souk_db::migrate_down(&db.conn, None).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(souk_db::applied_migrations(&db.conn).await.unwrap_or_default().is_empty());
-    assert_eq!(souk_db::pending_migrations(&db.conn).await.unwrap_or_default().len(), 9);
+    assert_eq!(souk_db::pending_migrations(&db.conn).await.unwrap_or_default().len(), 10);
     for table in ["products", "artisans", "crafts", "accounts", "sessions"] {
         let sql = format!("SELECT COUNT(*) FROM {table}");
         assert!(db.conn.execute_unprepared(&sql).await.is_err(), "{table} survived");
     }
 
     souk_db::migrate_up(&db.conn).await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(souk_db::applied_migrations(&db.conn).await.unwrap_or_default().len(), 9);
+    assert_eq!(souk_db::applied_migrations(&db.conn).await.unwrap_or_default().len(), 10);
     assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM product_terms").await.is_ok());
+    assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM deliveries").await.is_ok());
     assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM outbox_events").await.is_ok());
     assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM ledger_entries").await.is_ok());
     assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM labels").await.is_ok());

@@ -1,0 +1,229 @@
+//! Dispatch: the deliveries that are due are leased (so no other replica sends them meanwhile),
+//! sent, and their outcome recorded. A delivery waits while an earlier event of its aggregate
+//! is still on its way to the same recipient, or not yet fanned out: each recipient hears of an
+//! aggregate's events in order. A failure is tried again after a growing wait, and is dead after
+//! `max_attempts`.
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use souk_db::{
+    ConnectionTrait,
+    entities::{deliveries, outbox_events},
+    sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Statement, Value, sea_query::Expr},
+};
+use uuid::Uuid;
+
+use crate::{NotifyError, Relay, backoff, endpoints, sql, targets, webhook};
+
+/// What one round did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Dispatched {
+    pub delivered: u64,
+    /// Failed, to be tried again.
+    pub failed: u64,
+    /// Failed for the last time.
+    pub dead: u64,
+}
+
+/// A leased delivery.
+struct Leased {
+    id: Uuid,
+    event: Uuid,
+    topic: String,
+    target: String,
+    attempts: i32,
+    lease: DateTime<Utc>,
+}
+
+/// How a send ended.
+enum Outcome {
+    Delivered(u16),
+    Failed { code: Option<u16>, error: String },
+}
+
+/// What became of a delivery.
+enum Recorded {
+    Delivered,
+    Retry,
+    Dead,
+}
+
+/// Deliveries sent at once by one replica.
+const IN_FLIGHT: usize = 16;
+
+impl Relay {
+    /// Sends the deliveries that are due (a batch at most).
+    pub async fn dispatch(&self) -> Result<Dispatched, NotifyError> {
+        let leased = self.claim_due().await?;
+        let outcomes: Vec<Result<Recorded, NotifyError>> = futures::stream::iter(leased)
+            .map(|d| async move {
+                let outcome = self.send(&d).await;
+                self.record(&d, outcome).await
+            })
+            .buffer_unordered(IN_FLIGHT)
+            .collect()
+            .await;
+        let mut done = Dispatched::default();
+        for outcome in outcomes {
+            match outcome? {
+                Recorded::Delivered => done.delivered += 1,
+                Recorded::Retry => done.failed += 1,
+                Recorded::Dead => done.dead += 1,
+            }
+        }
+        Ok(done)
+    }
+
+    /// Leases the due deliveries that are next in their aggregate's order.
+    async fn claim_due(&self) -> Result<Vec<Leased>, NotifyError> {
+        let db = self.db();
+        let backend = db.get_database_backend();
+        let now = Utc::now();
+        let lease = now
+            + chrono::Duration::from_std(self.settings().lease)
+                .unwrap_or(chrono::Duration::seconds(30));
+        let text = format!(
+            "UPDATE deliveries SET leased_until = ? WHERE id IN (\
+               SELECT d.id FROM deliveries d \
+               WHERE d.status = 'pending' AND d.next_attempt_at <= ? \
+                 AND (d.leased_until IS NULL OR d.leased_until <= ?) \
+                 AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.target = d.target \
+                   AND e.aggregate_id = d.aggregate_id AND e.status = 'pending' \
+                   AND e.event_id < d.event_id) \
+                 AND NOT EXISTS (SELECT 1 FROM outbox_events o WHERE o.aggregate_id = d.aggregate_id \
+                   AND o.published_at IS NULL AND o.id < d.event_id) \
+               ORDER BY d.next_attempt_at, d.event_id LIMIT {}{}) \
+             RETURNING id, event_id, topic, target, attempts",
+            self.settings().batch,
+            sql::skip_locked(backend, "d"),
+        );
+        let values: Vec<Value> = vec![lease.into(), now.into(), now.into()];
+        let rows = db
+            .query_all_raw(Statement::from_sql_and_values(
+                backend,
+                sql::placeholders(backend, &text),
+                values,
+            ))
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(Leased {
+                    id: row.try_get("", "id")?,
+                    event: row.try_get("", "event_id")?,
+                    topic: row.try_get("", "topic")?,
+                    target: row.try_get("", "target")?,
+                    attempts: row.try_get("", "attempts")?,
+                    lease,
+                })
+            })
+            .collect::<Result<_, souk_db::DbErr>>()
+            .map_err(NotifyError::from)
+    }
+
+    /// Sends one webhook delivery.
+    async fn send(&self, d: &Leased) -> Outcome {
+        match self.try_send(d).await {
+            Ok(outcome) => outcome,
+            Err(e) => Outcome::Failed {
+                code: None,
+                error: e.to_string(),
+            },
+        }
+    }
+
+    async fn try_send(&self, d: &Leased) -> Result<Outcome, NotifyError> {
+        let endpoint = Uuid::parse_str(&d.target)
+            .map_err(|_| NotifyError::Corrupt(format!("endpoint id {}", d.target)))?;
+        let Some((url, secret)) = endpoints::destination(self.db(), endpoint).await? else {
+            return Ok(Outcome::Failed {
+                code: None,
+                error: "the endpoint was removed".into(),
+            });
+        };
+        targets::check_url(&url, self.settings().allow_private_targets)?;
+        let event = outbox_events::Entity::find_by_id(d.event)
+            .one(self.db())
+            .await?
+            .ok_or(NotifyError::NotFound("event"))?;
+        let body = webhook::body(d.event, &d.topic, event.created_at, &event.payload);
+        let signature = webhook::signature(&secret, Utc::now().timestamp(), &body);
+        let sent = self
+            .inner
+            .http
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(webhook::EVENT_ID_HEADER, d.event.to_string())
+            .header(webhook::SIGNATURE_HEADER, signature)
+            .body(body)
+            .send()
+            .await;
+        Ok(match sent {
+            Ok(answer) if answer.status().is_success() => {
+                Outcome::Delivered(answer.status().as_u16())
+            }
+            Ok(answer) => Outcome::Failed {
+                code: Some(answer.status().as_u16()),
+                error: format!("answered {}", answer.status()),
+            },
+            Err(e) => Outcome::Failed {
+                code: None,
+                error: e.to_string(),
+            },
+        })
+    }
+
+    /// Records how a send ended, if this replica still holds the lease.
+    async fn record(&self, d: &Leased, outcome: Outcome) -> Result<Recorded, NotifyError> {
+        let attempts = d.attempts + 1;
+        let now = Utc::now();
+        let settings = self.settings();
+        let update = deliveries::Entity::update_many()
+            .col_expr(deliveries::Column::Attempts, Expr::value(attempts))
+            .col_expr(
+                deliveries::Column::LeasedUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            );
+        let (update, recorded) = match outcome {
+            Outcome::Delivered(code) => (
+                update
+                    .col_expr(deliveries::Column::Status, Expr::value("delivered"))
+                    .col_expr(deliveries::Column::DeliveredAt, Expr::value(now))
+                    .col_expr(deliveries::Column::LastCode, Expr::value(i32::from(code)))
+                    .col_expr(
+                        deliveries::Column::LastError,
+                        Expr::value(Option::<String>::None),
+                    ),
+                Recorded::Delivered,
+            ),
+            Outcome::Failed { code, error } => {
+                let (status, recorded) = if attempts >= settings.max_attempts {
+                    ("dead", Recorded::Dead)
+                } else {
+                    ("pending", Recorded::Retry)
+                };
+                let wait = backoff::after(attempts, settings.first_backoff, settings.max_backoff);
+                let next =
+                    now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
+                tracing::info!(delivery = %d.id, attempts, status, %error, "webhook delivery failed");
+                let error: String = error.chars().take(500).collect();
+                (
+                    update
+                        .col_expr(deliveries::Column::Status, Expr::value(status))
+                        .col_expr(deliveries::Column::NextAttemptAt, Expr::value(next))
+                        .col_expr(
+                            deliveries::Column::LastCode,
+                            Expr::value(code.map(i32::from)),
+                        )
+                        .col_expr(deliveries::Column::LastError, Expr::value(Some(error))),
+                    recorded,
+                )
+            }
+        };
+        update
+            .filter(deliveries::Column::Id.eq(d.id))
+            .filter(deliveries::Column::LeasedUntil.eq(d.lease))
+            .exec(self.db())
+            .await?;
+        Ok(recorded)
+    }
+}

@@ -1,0 +1,95 @@
+//! The outbox relay. Every change that others must hear of writes an event to the outbox in its
+//! own transaction; the relay, running in every replica, fans each event out into one delivery
+//! per recipient (`fan_out`) and sends the deliveries that are due (`dispatch`): at least once, in
+//! order per aggregate and recipient, retried with exponential backoff, and dead after
+//! `max_attempts`. Replicas share the work through leases (`FOR UPDATE SKIP LOCKED` on
+//! PostgreSQL). The first channel is integrators' signed webhooks (`webhook`, `endpoints`).
+
+mod backoff;
+mod dispatch;
+pub mod endpoints;
+mod error;
+mod fan_out;
+mod sql;
+pub mod targets;
+pub mod webhook;
+
+use std::{sync::Arc, time::Duration};
+
+use souk_db::DatabaseConnection;
+
+pub use dispatch::Dispatched;
+pub use endpoints::{Endpoint, NewEndpoint};
+pub use error::NotifyError;
+
+/// How the relay works.
+#[derive(Clone, Debug)]
+pub struct RelaySettings {
+    /// Events fanned out, or deliveries sent, per round.
+    pub batch: u64,
+    /// How long a replica holds a delivery it is sending before another may take it.
+    pub lease: Duration,
+    /// Attempts before a delivery is dead (30 spread over about a day with the default backoff).
+    pub max_attempts: i32,
+    /// The wait after the first failure; it doubles each time, up to `max_backoff`.
+    pub first_backoff: Duration,
+    pub max_backoff: Duration,
+    /// A webhook endpoint may be on a loopback or private address (tests, and a first run on one
+    /// machine); off in production, where it would let an admin probe the internal network.
+    pub allow_private_targets: bool,
+    /// How long a webhook receiver has to answer.
+    pub timeout: Duration,
+}
+
+impl Default for RelaySettings {
+    fn default() -> Self {
+        Self {
+            batch: 100,
+            lease: Duration::from_secs(30),
+            max_attempts: 30,
+            first_backoff: Duration::from_secs(10),
+            max_backoff: Duration::from_secs(3600),
+            allow_private_targets: true,
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The relay: the one entry point the gateway calls.
+#[derive(Clone, Debug)]
+pub struct Relay {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    db: DatabaseConnection,
+    settings: RelaySettings,
+    http: reqwest::Client,
+}
+
+impl Relay {
+    pub fn new(db: DatabaseConnection, settings: RelaySettings) -> Result<Self, NotifyError> {
+        let http = targets::client(&settings)?;
+        Ok(Self {
+            inner: Arc::new(Inner { db, settings, http }),
+        })
+    }
+
+    pub fn settings(&self) -> &RelaySettings {
+        &self.inner.settings
+    }
+
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.inner.db
+    }
+
+    /// One round: fans out what the outbox holds, then sends what is due.
+    pub async fn run_once(&self) -> Result<Dispatched, NotifyError> {
+        while self.fan_out().await? == self.inner.settings.batch {}
+        self.dispatch().await
+    }
+}
+
+#[cfg(test)]
+mod tests;
