@@ -10,6 +10,7 @@ mod dispatch;
 pub mod endpoints;
 mod error;
 mod fan_out;
+pub mod log;
 mod sql;
 pub mod targets;
 pub mod webhook;
@@ -21,6 +22,7 @@ use souk_db::DatabaseConnection;
 pub use dispatch::Dispatched;
 pub use endpoints::{Endpoint, NewEndpoint};
 pub use error::NotifyError;
+pub use log::DeliveryView;
 
 /// How the relay works.
 #[derive(Clone, Debug)]

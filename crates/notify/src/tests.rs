@@ -247,3 +247,28 @@ backend_test!(async fn a_delivery_is_dead_after_its_last_attempt_and_private_end
         Err(crate::NotifyError::Forbidden(_))
     ));
 });
+
+backend_test!(async fn an_admin_reads_the_delivery_log_and_a_replay_sends_the_same_event_again(db) {
+    let relay = Relay::new(db.conn.clone(), quick(30)).unwrap_or_else(|e| panic!("{e}"));
+    let (url, received) = receiver(1).await;
+    let endpoint = relay
+        .register(&admin(), NewEndpoint { url, topics: vec!["order.*".into()], secret: None })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let event = events(&db, Uuid::now_v7(), &["order.confirmed"]).await[0];
+    let count = || received.lock().map(|r| r.accepted.len()).unwrap_or(0);
+    until(std::slice::from_ref(&relay), || count() >= 1).await;
+    let log = relay.deliveries(&admin(), endpoint.id, 50).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(log.len(), 1);
+    assert_eq!((log[0].event_id, log[0].status.as_str(), log[0].attempts, log[0].last_code), (event, "delivered", 2, Some(200)));
+
+    let replayed = relay.replay(&admin(), log[0].id).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((replayed.status.as_str(), replayed.attempts), ("pending", 0));
+    until(std::slice::from_ref(&relay), || count() >= 2).await;
+    let ids: Vec<Uuid> = received.lock().map(|r| r.accepted.iter().map(|(id, ..)| *id).collect()).unwrap_or_default();
+    assert_eq!(ids, [event, event], "the same event id, so the receiver can tell");
+
+    let buyer = Principal { account_id: AccountId::new(), role: Role::Buyer };
+    assert!(matches!(relay.deliveries(&buyer, endpoint.id, 50).await, Err(crate::NotifyError::Forbidden(_))));
+    assert!(matches!(relay.replay(&admin(), Uuid::now_v7()).await, Err(crate::NotifyError::NotFound(_))));
+});
