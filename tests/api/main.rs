@@ -24,3 +24,4 @@ mod search;
 mod shutdown;
 mod stripe;
 mod sync;
+mod webhooks;

@@ -59,6 +59,8 @@ pub enum StartError {
     Payments(#[from] souk_payments::PaymentsError),
     #[error("labels: {0}")]
     Labels(#[from] souk_labels::LabelsError),
+    #[error("outbox relay: {0}")]
+    Notify(#[from] souk_notify::NotifyError),
 }
 
 /// A built application, ready to serve.
@@ -69,6 +71,8 @@ pub struct App {
     pub expiry_interval: Duration,
     /// How often this replica flushes the label scans it buffered.
     pub scan_flush_interval: Duration,
+    /// How often this replica relays the outbox.
+    pub relay_interval: Duration,
     /// What it does after the shutdown signal.
     pub shutdown: ShutdownPolicy,
 }
@@ -204,12 +208,15 @@ impl App {
             orders.clone(),
             StripeProvider::new(&settings.stripe_settings())?,
         );
+        let relay = souk_notify::Relay::new(db.clone(), settings.relay_settings())?;
+        let metrics = Arc::new(Metrics::new(cache.stats().clone(), relay.clone()));
         let state = AppState::new(Services {
             catalog,
             agents,
             orders,
             payments,
             labels,
+            relay,
             label_answers: crate::routes::label_answers::LabelAnswers::new(
                 usize::try_from(settings.labels.rendered_answers).unwrap_or(usize::MAX),
             ),
@@ -223,7 +230,7 @@ impl App {
                 cache: cache.clone(),
             },
             lifecycle: Arc::new(Lifecycle::default()),
-            metrics: Arc::new(Metrics::new(cache.stats().clone())),
+            metrics,
             http: HttpPolicy {
                 default_lang: settings.catalog.default_lang,
                 trust_forwarded_for: settings.http.trust_forwarded_for,
@@ -235,6 +242,7 @@ impl App {
             state,
             expiry_interval: Duration::from_millis(settings.orders.expiry_interval_ms),
             scan_flush_interval: Duration::from_millis(settings.labels.flush_interval_ms),
+            relay_interval: Duration::from_millis(settings.notify.relay_interval_ms),
             shutdown: settings.shutdown_policy(),
         })
     }
@@ -258,6 +266,11 @@ impl App {
             tokio::spawn(scan_flusher(
                 labels.clone(),
                 self.scan_flush_interval,
+                lifecycle.clone(),
+            )),
+            tokio::spawn(relay_worker(
+                self.state.relay.clone(),
+                self.relay_interval,
                 lifecycle.clone(),
             )),
         ];
@@ -371,6 +384,22 @@ async fn expiry_worker(orders: Orders, every: Duration, lifecycle: Arc<Lifecycle
             Ok(0) => {}
             Ok(n) => tracing::info!(expired = n, "lapsed reservations released"),
             Err(e) => tracing::warn!(error = %e, "expiry sweep failed; will retry"),
+        }
+    }
+}
+
+/// Relays the outbox: fans events out into deliveries and sends those that are due. Every
+/// replica runs it; leases keep them from sending one delivery twice at once.
+async fn relay_worker(relay: souk_notify::Relay, every: Duration, lifecycle: Arc<Lifecycle>) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = lifecycle.stopping() => return,
+        }
+        if let Err(e) = relay.run_once().await {
+            tracing::warn!(error = %e, "outbox relay round failed; will retry");
         }
     }
 }

@@ -93,6 +93,7 @@ pub struct Settings {
     pub payments: PaymentsConfig,
     pub labels: LabelsConfig,
     pub http: HttpSettings,
+    pub notify: NotifySettings,
     pub work: WorkSettings,
     pub shutdown: ShutdownSettings,
     pub log: LogSettings,
@@ -170,6 +171,17 @@ pub struct PhotoSettings {
     pub max_pixels: u64,
     pub max_side: u32,
     pub uploads_per_hour: u64,
+}
+
+/// The outbox relay (`souk_notify`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifySettings {
+    pub relay_interval_ms: u64,
+    pub batch: u64,
+    pub max_attempts: i32,
+    pub timeout_ms: u64,
+    pub allow_private_targets: bool,
 }
 
 /// The heavy-work slots of a replica (`souk_kernel::WorkSlots`).
@@ -301,6 +313,18 @@ impl Settings {
             secret_key: p.stripe_secret_key.expose().to_owned(),
             webhook_secret: p.stripe_webhook_secret.expose().to_owned(),
             api_base: p.stripe_api_base.clone(),
+        }
+    }
+
+    /// The relay's settings, as the notify crate takes them.
+    pub fn relay_settings(&self) -> souk_notify::RelaySettings {
+        let n = &self.notify;
+        souk_notify::RelaySettings {
+            batch: n.batch,
+            max_attempts: n.max_attempts,
+            timeout: Duration::from_millis(n.timeout_ms),
+            allow_private_targets: n.allow_private_targets,
+            ..souk_notify::RelaySettings::default()
         }
     }
 
@@ -499,6 +523,19 @@ impl Settings {
             return invalid(
                 "labels.clone_max_devices",
                 "clone thresholds and window must be above 0",
+            );
+        }
+        let n = &self.notify;
+        if n.relay_interval_ms < 10 || !(1..=10_000).contains(&n.batch) {
+            return invalid(
+                "notify.relay_interval_ms",
+                "at least 10 ms, and notify.batch 1 to 10000",
+            );
+        }
+        if !(1..=1000).contains(&n.max_attempts) || n.timeout_ms == 0 {
+            return invalid(
+                "notify.max_attempts",
+                "1 to 1000, and notify.timeout_ms above 0",
             );
         }
         let redis = self.cache.redis_url.expose().trim();

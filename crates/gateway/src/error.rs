@@ -432,6 +432,21 @@ impl From<PaymentsError> for ApiError {
     }
 }
 
+impl From<souk_notify::NotifyError> for ApiError {
+    fn from(err: souk_notify::NotifyError) -> Self {
+        use souk_notify::NotifyError;
+        match err {
+            NotifyError::Invalid { field, message } => ApiError::validation(field, message),
+            NotifyError::Forbidden(why) => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed").detail(why)
+            }
+            NotifyError::NotFound(what) => ApiError::not_found(what),
+            NotifyError::Db(db) => from_db(&db),
+            NotifyError::Corrupt(_) | NotifyError::Client(_) => ApiError::internal(&err),
+        }
+    }
+}
+
 impl From<LabelsError> for ApiError {
     fn from(err: LabelsError) -> Self {
         match err {

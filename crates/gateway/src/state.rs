@@ -41,6 +41,7 @@ pub struct Services {
     pub orders: Orders,
     pub payments: Payments,
     pub labels: Labels,
+    pub relay: souk_notify::Relay,
     pub label_answers: LabelAnswers,
     pub scanned_links: ScannedLinks,
     pub auth: AuthService,

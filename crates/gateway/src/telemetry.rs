@@ -1,5 +1,5 @@
 //! Logs (structured JSON by default), request ids (UUIDv7), and Prometheus metrics: requests,
-//! latencies, and cache hits and misses.
+//! latencies, cache hits and misses, and the outbox relay's deliveries and lag.
 
 use std::{sync::Arc, time::Instant};
 
@@ -15,6 +15,7 @@ use prometheus_client::{
     metrics::{
         counter::{ConstCounter, Counter},
         family::Family,
+        gauge::ConstGauge,
         histogram::{Histogram, exponential_buckets},
     },
     registry::Registry,
@@ -77,7 +78,7 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn new(cache: Arc<CacheStats>) -> Self {
+    pub fn new(cache: Arc<CacheStats>, relay: souk_notify::Relay) -> Self {
         let mut registry = Registry::with_prefix("souk");
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register("http_requests", "HTTP requests answered", requests.clone());
@@ -91,6 +92,7 @@ impl Metrics {
             latency.clone(),
         );
         registry.register_collector(Box::new(CacheCollector(cache)));
+        registry.register_collector(Box::new(RelayCollector(relay)));
         Self {
             registry,
             requests,
@@ -142,6 +144,68 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: 
 
 /// Picks one count out of a family's counts.
 type CountOf = fn(&souk_cache::FamilyCounts) -> u64;
+
+/// The outbox relay's counters (since the process started) and lags (at its last round).
+#[derive(Debug)]
+struct RelayCollector(souk_notify::Relay);
+
+impl Collector for RelayCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let s = self.0.stats();
+        let counters = [
+            (
+                "relay_events",
+                "Outbox events fanned out into deliveries",
+                s.fanned_out,
+            ),
+            (
+                "relay_delivered",
+                "Deliveries that reached their recipient",
+                s.delivered,
+            ),
+            (
+                "relay_failed",
+                "Delivery attempts that failed and will be retried",
+                s.failed,
+            ),
+            (
+                "relay_dead",
+                "Deliveries given up after their last attempt",
+                s.dead,
+            ),
+        ];
+        for (name, help, value) in counters {
+            let counter = ConstCounter::new(value);
+            counter.encode(encoder.encode_descriptor(
+                name,
+                help,
+                None,
+                counter.metric_type(),
+            )?)?;
+        }
+        let gauges = [
+            (
+                "relay_outbox_lag_seconds",
+                "Age of the oldest outbox event not yet fanned out",
+                s.outbox_lag_ms,
+            ),
+            (
+                "relay_delivery_lag_seconds",
+                "How long the most overdue delivery has been due",
+                s.delivery_lag_ms,
+            ),
+        ];
+        for (name, help, ms) in gauges {
+            #[expect(
+                clippy::cast_precision_loss,
+                reason = "a lag in seconds for a dashboard"
+            )]
+            let gauge = ConstGauge::new(ms as f64 / 1000.0);
+            gauge.encode(encoder.encode_descriptor(name, help, None, gauge.metric_type())?)?;
+        }
+        Ok(())
+    }
+}
 
 /// Reads the cache's own counters at scrape time.
 #[derive(Debug)]

@@ -12,6 +12,7 @@ mod error;
 mod fan_out;
 pub mod log;
 mod sql;
+mod stats;
 pub mod targets;
 pub mod webhook;
 
@@ -23,6 +24,7 @@ pub use dispatch::Dispatched;
 pub use endpoints::{Endpoint, NewEndpoint};
 pub use error::NotifyError;
 pub use log::DeliveryView;
+pub use stats::RelayStats;
 
 /// How the relay works.
 #[derive(Clone, Debug)]
@@ -68,13 +70,19 @@ struct Inner {
     db: DatabaseConnection,
     settings: RelaySettings,
     http: reqwest::Client,
+    stats: stats::Stats,
 }
 
 impl Relay {
     pub fn new(db: DatabaseConnection, settings: RelaySettings) -> Result<Self, NotifyError> {
         let http = targets::client(&settings)?;
         Ok(Self {
-            inner: Arc::new(Inner { db, settings, http }),
+            inner: Arc::new(Inner {
+                db,
+                settings,
+                http,
+                stats: stats::Stats::default(),
+            }),
         })
     }
 
@@ -86,10 +94,29 @@ impl Relay {
         &self.inner.db
     }
 
-    /// One round: fans out what the outbox holds, then sends what is due.
+    /// One round: fans out what the outbox holds, then sends what is due, then notes how far
+    /// behind it is.
     pub async fn run_once(&self) -> Result<Dispatched, NotifyError> {
-        while self.fan_out().await? == self.inner.settings.batch {}
-        self.dispatch().await
+        loop {
+            let fanned = self.fan_out().await?;
+            self.inner.stats.fanned_out(fanned);
+            if fanned < self.inner.settings.batch {
+                break;
+            }
+        }
+        let done = self.dispatch().await?;
+        self.inner.stats.dispatched(done);
+        let (event, due) = stats::oldest(self.db()).await?;
+        let now = chrono::Utc::now();
+        self.inner
+            .stats
+            .lags(stats::lag_ms(event, now), stats::lag_ms(due, now));
+        Ok(done)
+    }
+
+    /// What the relay did since the process started, and its lag at the last round.
+    pub fn stats(&self) -> RelayStats {
+        self.inner.stats.read()
     }
 }
 

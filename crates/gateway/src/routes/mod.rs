@@ -19,6 +19,7 @@ pub mod products;
 pub mod resolver;
 pub mod scanned_links;
 pub mod sync;
+pub mod webhooks;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -36,6 +37,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(crafts::list_all_crafts, crafts::add_craft))
         .routes(routes!(crafts::rename_craft))
         .routes(routes!(crafts::retire_craft))
+        .routes(routes!(webhooks::register_webhook, webhooks::list_webhooks))
+        .routes(routes!(webhooks::list_deliveries))
+        .routes(routes!(webhooks::replay_delivery))
         .routes(routes!(artisans::get_artisan))
         .routes(routes!(products::list_products, products::create_product))
         .routes(routes!(products::get_product, products::update_product))
