@@ -19,6 +19,13 @@ enum WebhookEndpoints {
 }
 
 #[derive(DeriveIden, Clone, Copy)]
+enum OutboxEvents {
+    Table,
+    AggregateId,
+    Id,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
 enum Deliveries {
     Table,
     Id,
@@ -106,12 +113,32 @@ impl MigrationTrait for Migration {
             .create_index(index(
                 "idx_deliveries_sequence",
                 Deliveries::Table,
-                &[Deliveries::Target, Deliveries::AggregateId, Deliveries::Id],
+                &[
+                    Deliveries::Target,
+                    Deliveries::AggregateId,
+                    Deliveries::EventId,
+                ],
+            ))
+            .await?;
+        // The outbox's earlier events of one aggregate (a delivery waits for them).
+        manager
+            .create_index(index(
+                "idx_outbox_aggregate",
+                OutboxEvents::Table,
+                &[OutboxEvents::AggregateId, OutboxEvents::Id],
             ))
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("idx_outbox_aggregate")
+                    .table(OutboxEvents::Table)
+                    .to_owned(),
+            )
+            .await?;
         for table in [
             Deliveries::Table.into_iden(),
             WebhookEndpoints::Table.into_iden(),

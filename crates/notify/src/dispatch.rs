@@ -4,6 +4,8 @@
 //! aggregate's events in order. A failure is tried again after a growing wait, and is dead after
 //! `max_attempts`.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use souk_db::{
@@ -41,6 +43,41 @@ enum Outcome {
     Failed { code: Option<u16>, error: String },
 }
 
+/// What a round's deliveries need, read once for all of them: their events, and where each
+/// endpoint is (`None` if it was removed or turned off).
+struct Batch {
+    events: HashMap<Uuid, outbox_events::Model>,
+    destinations: HashMap<String, Option<(String, String)>>,
+}
+
+impl Batch {
+    async fn load(db: &impl ConnectionTrait, leased: &[Leased]) -> Result<Batch, NotifyError> {
+        let ids: Vec<Uuid> = leased.iter().map(|d| d.event).collect();
+        let events = outbox_events::Entity::find()
+            .filter(outbox_events::Column::Id.is_in(ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|e| (e.id, e))
+            .collect();
+        let mut destinations = HashMap::new();
+        for d in leased {
+            if destinations.contains_key(&d.target) {
+                continue;
+            }
+            let destination = match Uuid::parse_str(&d.target) {
+                Ok(endpoint) => endpoints::destination(db, endpoint).await?,
+                Err(_) => None,
+            };
+            destinations.insert(d.target.clone(), destination);
+        }
+        Ok(Batch {
+            events,
+            destinations,
+        })
+    }
+}
+
 /// What became of a delivery.
 enum Recorded {
     Delivered,
@@ -55,9 +92,13 @@ impl Relay {
     /// Sends the deliveries that are due (a batch at most).
     pub async fn dispatch(&self) -> Result<Dispatched, NotifyError> {
         let leased = self.claim_due().await?;
+        if leased.is_empty() {
+            return Ok(Dispatched::default());
+        }
+        let batch = &Batch::load(self.db(), &leased).await?;
         let outcomes: Vec<Result<Recorded, NotifyError>> = futures::stream::iter(leased)
             .map(|d| async move {
-                let outcome = self.send(&d).await;
+                let outcome = self.send(&d, batch).await;
                 self.record(&d, outcome).await
             })
             .buffer_unordered(IN_FLIGHT)
@@ -121,8 +162,8 @@ impl Relay {
     }
 
     /// Sends one webhook delivery.
-    async fn send(&self, d: &Leased) -> Outcome {
-        match self.try_send(d).await {
+    async fn send(&self, d: &Leased, batch: &Batch) -> Outcome {
+        match self.try_send(d, batch).await {
             Ok(outcome) => outcome,
             Err(e) => Outcome::Failed {
                 code: None,
@@ -131,26 +172,25 @@ impl Relay {
         }
     }
 
-    async fn try_send(&self, d: &Leased) -> Result<Outcome, NotifyError> {
-        let endpoint = Uuid::parse_str(&d.target)
-            .map_err(|_| NotifyError::Corrupt(format!("endpoint id {}", d.target)))?;
-        let Some((url, secret)) = endpoints::destination(self.db(), endpoint).await? else {
+    async fn try_send(&self, d: &Leased, batch: &Batch) -> Result<Outcome, NotifyError> {
+        let Some(Some((url, secret))) = batch.destinations.get(&d.target) else {
             return Ok(Outcome::Failed {
                 code: None,
                 error: "the endpoint was removed".into(),
             });
         };
-        targets::check_url(&url, self.settings().allow_private_targets)?;
-        let event = outbox_events::Entity::find_by_id(d.event)
-            .one(self.db())
-            .await?
+        targets::check_url(url, self.settings().allow_private_targets)?;
+        let event = batch
+            .events
+            .get(&d.event)
             .ok_or(NotifyError::NotFound("event"))?;
         let body = webhook::body(d.event, &d.topic, event.created_at, &event.payload);
+        let secret = secret.as_str();
         let signature = webhook::signature(&secret, Utc::now().timestamp(), &body);
         let sent = self
             .inner
             .http
-            .post(url)
+            .post(url.as_str())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(webhook::EVENT_ID_HEADER, d.event.to_string())
             .header(webhook::SIGNATURE_HEADER, signature)
