@@ -186,7 +186,7 @@ impl Relay {
             .ok_or(NotifyError::NotFound("event"))?;
         let body = webhook::body(d.event, &d.topic, event.created_at, &event.payload);
         let secret = secret.as_str();
-        let signature = webhook::signature(&secret, Utc::now().timestamp(), &body);
+        let signature = webhook::signature(secret, Utc::now().timestamp(), &body);
         let sent = self
             .inner
             .http
