@@ -28,7 +28,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use souk_api_tests::{Env, TestApp};
 use souk_media::fixtures;
-use souk_testkit::S3Server;
+use souk_testkit::{S3Server, free_port};
 use tokio::{process::Child, sync::Mutex};
 
 use crate::orders::{order, place, workshop};
@@ -44,13 +44,6 @@ fn souk_binary() -> PathBuf {
     let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     std::env::var_os("DEPLOY_TEST_BINARY")
         .map_or_else(|| root.join("target/debug/souk"), |path| root.join(path))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("no free port: {e}"))
 }
 
 /// One `souk serve` process on a fixed port, so that it comes back where HAProxy looks for it.

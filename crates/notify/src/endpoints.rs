@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use souk_auth::{Principal, Role};
+use souk_auth::Principal;
 use souk_db::{
     ConnectionTrait,
     entities::webhook_endpoints,
@@ -11,7 +11,7 @@ use souk_db::{
 };
 use uuid::Uuid;
 
-use crate::{NotifyError, Relay, targets};
+use crate::{NotifyError, Relay, require_admin, targets};
 
 /// What an admin registers.
 #[derive(Clone, Debug, Default)]
@@ -33,14 +33,6 @@ pub struct Endpoint {
     pub created_at: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
-}
-
-fn require_admin(principal: &Principal) -> Result<(), NotifyError> {
-    if principal.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(NotifyError::Forbidden("only admins manage webhooks"))
-    }
 }
 
 /// Whether a topic pattern is well formed: `*`, `name.*` or `name.name` in `[a-z_]`.

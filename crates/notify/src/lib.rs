@@ -120,5 +120,16 @@ impl Relay {
     }
 }
 
+/// Webhooks and their deliveries are the admins' to manage.
+pub(crate) fn require_admin(principal: &souk_auth::Principal) -> Result<(), NotifyError> {
+    if principal.role == souk_auth::Role::Admin {
+        Ok(())
+    } else {
+        Err(NotifyError::Forbidden(
+            "only admins manage webhooks and their deliveries",
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests;

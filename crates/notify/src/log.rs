@@ -4,14 +4,14 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use souk_auth::{Principal, Role};
+use souk_auth::Principal;
 use souk_db::{
     entities::deliveries,
     sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr},
 };
 use uuid::Uuid;
 
-use crate::{NotifyError, Relay};
+use crate::{NotifyError, Relay, require_admin};
 
 /// One delivery as the log shows it.
 #[derive(Clone, Debug, Serialize)]
@@ -42,16 +42,6 @@ impl From<deliveries::Model> for DeliveryView {
             delivered_at: d.delivered_at,
             created_at: d.created_at,
         }
-    }
-}
-
-fn require_admin(principal: &Principal) -> Result<(), NotifyError> {
-    if principal.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(NotifyError::Forbidden(
-            "only admins read and replay deliveries",
-        ))
     }
 }
 

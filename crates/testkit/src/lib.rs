@@ -16,7 +16,7 @@ pub use redis_server::RedisServer;
 pub use s3_server::{BUCKET as S3_BUCKET, S3Server};
 
 /// A free loopback port.
-pub(crate) fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
