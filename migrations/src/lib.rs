@@ -13,6 +13,7 @@ mod m20261202_000007_create_labels;
 mod m20261203_000008_index_notable_scans;
 mod m20261207_000009_add_crafts_retired_at;
 mod m20261207_000010_create_deliveries;
+mod m20261207_000011_add_contacts;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000008_index_notable_scans::Migration),
             Box::new(m20261207_000009_add_crafts_retired_at::Migration),
             Box::new(m20261207_000010_create_deliveries::Migration),
+            Box::new(m20261207_000011_add_contacts::Migration),
         ]
     }
 }

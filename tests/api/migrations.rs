@@ -5,7 +5,7 @@ use souk_testkit::backend_test;
 
 backend_test!(async fn migrations_go_down_and_up_again(db) {
     let applied = souk_db::applied_migrations(&db.conn).await.unwrap_or_default();
-    assert_eq!(applied.len(), 10, "{applied:?}");
+    assert_eq!(applied.len(), 11, "{applied:?}");
     assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM products").await.is_ok());
     assert!(db.conn.execute_unprepared("SELECT phone FROM artisans").await.is_ok());
 
@@ -82,14 +82,14 @@ backend_test!(async fn migrations_go_down_and_up_again(db) {
 
     souk_db::migrate_down(&db.conn, None).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(souk_db::applied_migrations(&db.conn).await.unwrap_or_default().is_empty());
-    assert_eq!(souk_db::pending_migrations(&db.conn).await.unwrap_or_default().len(), 10);
+    assert_eq!(souk_db::pending_migrations(&db.conn).await.unwrap_or_default().len(), 11);
     for table in ["products", "artisans", "crafts", "accounts", "sessions"] {
         let sql = format!("SELECT COUNT(*) FROM {table}");
         assert!(db.conn.execute_unprepared(&sql).await.is_err(), "{table} survived");
     }
 
     souk_db::migrate_up(&db.conn).await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(souk_db::applied_migrations(&db.conn).await.unwrap_or_default().len(), 10);
+    assert_eq!(souk_db::applied_migrations(&db.conn).await.unwrap_or_default().len(), 11);
     assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM product_terms").await.is_ok());
     assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM deliveries").await.is_ok());
     assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM outbox_events").await.is_ok());

@@ -104,6 +104,7 @@ impl Env {
             }
             .into(),
             role,
+            lang: souk_kernel::Lang::Fr,
         })
         .await
         .unwrap_or_else(|e| panic!("appoint {role}: {e}"));

@@ -21,6 +21,8 @@ pub struct Agent {
     pub id: AccountId,
     pub display_name: String,
     pub email: String,
+    /// Where short messages reach them, in international form.
+    pub phone: Option<String>,
     /// Basis points of the value of their artisans' sales (100 = 1%).
     pub commission_bps: u32,
     pub created_at: DateTime<Utc>,
@@ -32,6 +34,8 @@ pub struct Agent {
 pub struct AgentInput {
     pub account: NewAccount,
     pub commission_bps: u32,
+    /// Their phone, for short messages (a Moroccan `06…` number becomes `+2126…`).
+    pub phone: Option<String>,
 }
 
 fn actor(principal: &Principal) -> Actor {
@@ -62,6 +66,11 @@ impl Agents {
             return Err(AgentsError::Forbidden("only admins appoint agents"));
         }
         let bps = commission(input.commission_bps)?;
+        let phone = input
+            .phone
+            .as_deref()
+            .map(|raw| souk_catalog::agency::phone("phone", raw))
+            .transpose()?;
         let prepared = self
             .auth
             .prepare(
@@ -79,6 +88,7 @@ impl Agents {
             account_id: Set(account.id.into_uuid()),
             display_name: Set(account.display_name.clone()),
             commission_bps: Set(bps),
+            phone: Set(phone),
             created_at: Set(now),
             updated_at: Set(now),
         })
@@ -146,6 +156,24 @@ impl Agents {
         self.agent_record(agent).await
     }
 
+    /// The phones of these agents (those that have one), for short messages.
+    pub async fn phones(
+        conn: &impl souk_db::ConnectionTrait,
+        ids: &[AccountId],
+    ) -> Result<std::collections::HashMap<AccountId, String>, AgentsError> {
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        Ok(agents::Entity::find()
+            .filter(agents::Column::AccountId.is_in(ids.iter().map(|id| id.into_uuid())))
+            .filter(agents::Column::Phone.is_not_null())
+            .all(conn)
+            .await?
+            .into_iter()
+            .filter_map(|row| Some((AccountId::from_uuid(row.account_id), row.phone?)))
+            .collect())
+    }
+
     /// An agent's record: for the agent and admins.
     pub async fn agent(&self, principal: &Principal, id: AccountId) -> Result<Agent, AgentsError> {
         if !(principal.is_admin() || principal.account_id == id) {
@@ -166,6 +194,7 @@ impl Agents {
             id,
             display_name: row.display_name,
             email: account.email,
+            phone: row.phone,
             commission_bps: u32::try_from(row.commission_bps).unwrap_or_default(),
             created_at: row.created_at,
             updated_at: row.updated_at,

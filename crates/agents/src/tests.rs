@@ -33,8 +33,10 @@ fn input(email: &str, commission_bps: u32) -> AgentInput {
             password: "a long passphrase".into(),
             display_name: "Youssef".into(),
             role: Role::Buyer,
+            lang: souk_kernel::Lang::Fr,
         },
         commission_bps,
+        phone: None,
     }
 }
 

@@ -10,7 +10,7 @@ use souk_db::{
     is_unique_violation,
     sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set},
 };
-use souk_kernel::AccountId;
+use souk_kernel::{AccountId, Lang};
 
 use crate::{AuthError, PasswordHasher, PasswordParams, Role, token, validate};
 
@@ -42,6 +42,8 @@ pub struct NewAccount {
     pub password: String,
     pub display_name: String,
     pub role: Role,
+    /// The language messages to them are written in.
+    pub lang: Lang,
 }
 
 /// A sign-up that passed its checks and has its password hashed, ready to insert (possibly in a
@@ -53,6 +55,7 @@ pub struct PreparedAccount {
     password_hash: String,
     display_name: String,
     role: Role,
+    lang: Lang,
 }
 
 impl PreparedAccount {
@@ -67,6 +70,7 @@ pub struct Account {
     pub email: String,
     pub display_name: String,
     pub role: Role,
+    pub lang: Lang,
     pub created_at: DateTime<Utc>,
 }
 
@@ -142,6 +146,7 @@ impl AuthService {
             password_hash,
             display_name,
             role: new.role,
+            lang: new.lang,
         })
     }
 
@@ -157,6 +162,7 @@ impl AuthService {
             password_hash: Set(prepared.password_hash),
             role: Set(prepared.role.as_str().to_owned()),
             display_name: Set(prepared.display_name),
+            lang: Set(prepared.lang.code().to_owned()),
             created_at: Set(now),
         };
         let row = row.insert(conn).await.map_err(|e| {
@@ -176,6 +182,24 @@ impl AuthService {
             .await?
             .map(account_from_row)
             .transpose()
+    }
+
+    /// The accounts with these ids (those that exist), with their email and language: whom a
+    /// notification goes to, and in which words.
+    pub async fn contacts(
+        conn: &impl ConnectionTrait,
+        ids: &[AccountId],
+    ) -> Result<std::collections::HashMap<AccountId, Account>, AuthError> {
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        accounts::Entity::find()
+            .filter(accounts::Column::Id.is_in(ids.iter().map(|id| id.into_uuid())))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|row| account_from_row(row).map(|a| (a.id, a)))
+            .collect()
     }
 
     /// Self sign-up of a buyer or artisan account.
@@ -303,6 +327,8 @@ fn account_from_row(row: accounts::Model) -> Result<Account, AuthError> {
         email: row.email,
         display_name: row.display_name,
         role,
+        // Written only from a `Lang`; anything else would be a hand edit: read it as French.
+        lang: row.lang.parse().unwrap_or(Lang::Fr),
         created_at: row.created_at,
     })
 }

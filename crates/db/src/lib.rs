@@ -6,6 +6,7 @@ mod connect;
 mod copy;
 pub mod entities;
 mod migrate;
+pub mod outbox;
 
 pub use connect::{Backend, DbError, DbOptions, connect};
 pub use copy::{CopyRows, can_copy, copy_in};

@@ -34,6 +34,7 @@ pub async fn seed_labels(
             password,
             display_name: "Délégation régionale de l'artisanat Fès-Meknès (démo)".into(),
             role: Role::Certifier,
+            lang: souk_kernel::Lang::Fr,
         })
         .await
         .map_err(CatalogError::from)?;

@@ -182,6 +182,21 @@ pub struct NotifySettings {
     pub max_attempts: i32,
     pub timeout_ms: u64,
     pub allow_private_targets: bool,
+    /// The wait after a delivery's first failure; it doubles each time, up to an hour.
+    pub first_backoff_ms: u64,
+    /// `off`, `log` (written to the log, not sent) or `smtp`.
+    pub email: String,
+    /// `smtp://host:25`, `smtp://user:pass@host:587?tls=required`, `smtps://user:pass@host:465`.
+    pub smtp_url: Secret,
+    pub email_from: String,
+    /// `off`, `log` or `kannel`.
+    pub sms: String,
+    /// Kannel's smsbox `sendsms` URL, and its `sendsms-user` account.
+    pub kannel_url: String,
+    pub kannel_username: String,
+    pub kannel_password: Secret,
+    /// The sender shown on the phone, where the operator allows one.
+    pub sms_sender: String,
 }
 
 /// The heavy-work slots of a replica (`souk_kernel::WorkSlots`).
@@ -324,6 +339,27 @@ impl Settings {
             max_attempts: n.max_attempts,
             timeout: Duration::from_millis(n.timeout_ms),
             allow_private_targets: n.allow_private_targets,
+            first_backoff: Duration::from_millis(n.first_backoff_ms),
+            email: souk_notify::EmailSettings {
+                transport: match n.email.as_str() {
+                    "smtp" => souk_notify::EmailTransport::Smtp {
+                        url: n.smtp_url.expose().trim().to_owned(),
+                    },
+                    "log" => souk_notify::EmailTransport::Log,
+                    _ => souk_notify::EmailTransport::Off,
+                },
+                from: n.email_from.clone(),
+            },
+            sms: match n.sms.as_str() {
+                "kannel" => souk_notify::SmsProvider::Kannel(souk_notify::KannelSettings {
+                    url: n.kannel_url.trim().to_owned(),
+                    username: n.kannel_username.clone(),
+                    password: n.kannel_password.expose().to_owned(),
+                    sender: n.sms_sender.clone(),
+                }),
+                "log" => souk_notify::SmsProvider::Log,
+                _ => souk_notify::SmsProvider::Off,
+            },
             ..souk_notify::RelaySettings::default()
         }
     }
@@ -537,6 +573,21 @@ impl Settings {
                 "notify.max_attempts",
                 "1 to 1000, and notify.timeout_ms above 0",
             );
+        }
+        if n.first_backoff_ms == 0 {
+            return invalid("notify.first_backoff_ms", "must be above 0");
+        }
+        match n.email.as_str() {
+            "off" | "log" => {}
+            "smtp" if !n.smtp_url.is_empty() => {}
+            "smtp" => return invalid("notify.smtp_url", "is required when notify.email = \"smtp\""),
+            _ => return invalid("notify.email", "must be off, log or smtp"),
+        }
+        match n.sms.as_str() {
+            "off" | "log" => {}
+            "kannel" if !n.kannel_url.trim().is_empty() => {}
+            "kannel" => return invalid("notify.kannel_url", "is required when notify.sms = \"kannel\""),
+            _ => return invalid("notify.sms", "must be off, log or kannel"),
         }
         let redis = self.cache.redis_url.expose().trim();
         let redis_scheme = redis.starts_with("redis://") || redis.starts_with("rediss://");

@@ -442,7 +442,11 @@ impl From<souk_notify::NotifyError> for ApiError {
             }
             NotifyError::NotFound(what) => ApiError::not_found(what),
             NotifyError::Db(db) => from_db(&db),
-            NotifyError::Corrupt(_) | NotifyError::Client(_) => ApiError::internal(&err),
+            NotifyError::Corrupt(_)
+            | NotifyError::Client(_)
+            | NotifyError::Template(_)
+            | NotifyError::Channel { .. }
+            | NotifyError::Domain(..) => ApiError::internal(&err),
         }
     }
 }

@@ -70,6 +70,12 @@ enum Command {
         /// For an agent: their commission in basis points of their artisans' sales (100 = 1%).
         #[arg(long, default_value_t = 0)]
         commission_bps: u32,
+        /// For an agent: their phone, for short messages.
+        #[arg(long)]
+        phone: Option<String>,
+        /// The language of the messages Souk sends them: ar, fr, en or zgh.
+        #[arg(long, default_value = "fr")]
+        lang: souk_kernel::Lang,
     },
     /// Back up the database, the photo store and the label keyring into a new folder (kept
     /// private: it holds the label signing keys).
@@ -191,7 +197,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             role,
             name,
             commission_bps,
-        } => create_account(&settings, email, role.into(), name, commission_bps).await,
+            phone,
+            lang,
+        } => {
+            let new = NewAccount {
+                email,
+                password: String::new(),
+                display_name: name,
+                role: role.into(),
+                lang,
+            };
+            create_account(&settings, new, commission_bps, phone).await
+        }
         Command::Label { action } => label(&settings, action),
         Command::Backup { to } => {
             let m = souk_gateway::backup::backup(&settings, &to).await?;
@@ -423,12 +440,12 @@ async fn seed_catalog(
     Ok(())
 }
 
+/// `new` without its password, which is read from standard input.
 async fn create_account(
     settings: &Settings,
-    email: String,
-    role: Role,
-    name: String,
+    new: NewAccount,
     commission_bps: u32,
+    phone: Option<String>,
 ) -> anyhow::Result<()> {
     let db = app::open_database(settings).await?;
     let cache = app::open_cache(settings)?;
@@ -439,12 +456,8 @@ async fn create_account(
         .read_line(&mut password)
         .context("reading the password from standard input")?;
     let password = password.trim_end_matches(['\r', '\n']).to_owned();
-    let new = NewAccount {
-        email,
-        password,
-        display_name: name,
-        role,
-    };
+    let role = new.role;
+    let new = NewAccount { password, ..new };
     if role == Role::Agent {
         // An agent is an account and an agent record (with their commission).
         let catalog = Catalog::new(db.clone(), cache, CatalogSettings::default());
@@ -455,6 +468,7 @@ async fn create_account(
                 souk_agents::AgentInput {
                     account: new,
                     commission_bps,
+                    phone,
                 },
             )
             .await?;

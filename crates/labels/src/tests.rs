@@ -108,6 +108,7 @@ impl Fixture {
                 password: "a long passphrase".into(),
                 display_name: "Délégation régionale de l'artisanat".into(),
                 role: Role::Certifier,
+                lang: souk_kernel::Lang::Fr,
             })
             .await);
         let (account, _) = ok(catalog
@@ -118,6 +119,7 @@ impl Fixture {
                     password: "a long passphrase".into(),
                     display_name: "Hassan".into(),
                     role: Role::Artisan,
+                    lang: souk_kernel::Lang::Fr,
                 },
                 ArtisanInput {
                     name: text(&[(Lang::Ar, "حسن بناني"), (Lang::Fr, "Hassan Bennani")]),

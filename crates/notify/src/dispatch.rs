@@ -32,15 +32,44 @@ struct Leased {
     id: Uuid,
     event: Uuid,
     topic: String,
+    channel: String,
     target: String,
+    /// An email's or a short message's words (webhooks send the event).
+    message: Option<serde_json::Value>,
     attempts: i32,
     lease: DateTime<Utc>,
 }
 
 /// How a send ended.
 enum Outcome {
-    Delivered(u16),
-    Failed { code: Option<u16>, error: String },
+    /// With the receiver's HTTP status, for webhooks.
+    Delivered(Option<u16>),
+    Failed {
+        code: Option<u16>,
+        error: String,
+        /// Trying again cannot help (an address the mail server refuses outright).
+        permanent: bool,
+    },
+}
+
+impl Outcome {
+    fn failed(error: impl Into<String>) -> Outcome {
+        Outcome::Failed {
+            code: None,
+            error: error.into(),
+            permanent: false,
+        }
+    }
+}
+
+impl From<crate::email::SendError> for Outcome {
+    fn from(e: crate::email::SendError) -> Self {
+        Outcome::Failed {
+            code: None,
+            error: e.message,
+            permanent: e.permanent,
+        }
+    }
 }
 
 /// What a round's deliveries need, read once for all of them: their events, and where each
@@ -52,6 +81,13 @@ struct Batch {
 
 impl Batch {
     async fn load(db: &impl ConnectionTrait, leased: &[Leased]) -> Result<Batch, NotifyError> {
+        let leased: Vec<&Leased> = leased.iter().filter(|d| d.channel == "webhook").collect();
+        if leased.is_empty() {
+            return Ok(Batch {
+                events: HashMap::new(),
+                destinations: HashMap::new(),
+            });
+        }
         let ids: Vec<Uuid> = leased.iter().map(|d| d.event).collect();
         let events = outbox_events::Entity::find()
             .filter(outbox_events::Column::Id.is_in(ids))
@@ -134,7 +170,7 @@ impl Relay {
                  AND NOT EXISTS (SELECT 1 FROM outbox_events o WHERE o.aggregate_id = d.aggregate_id \
                    AND o.published_at IS NULL AND o.id < d.event_id) \
                ORDER BY d.next_attempt_at, d.event_id LIMIT {}{}) \
-             RETURNING id, event_id, topic, target, attempts",
+             RETURNING id, event_id, topic, channel, target, message, attempts",
             self.settings().batch,
             sql::skip_locked(backend, "d"),
         );
@@ -152,7 +188,9 @@ impl Relay {
                     id: row.try_get("", "id")?,
                     event: row.try_get("", "event_id")?,
                     topic: row.try_get("", "topic")?,
+                    channel: row.try_get("", "channel")?,
                     target: row.try_get("", "target")?,
+                    message: row.try_get("", "message")?,
                     attempts: row.try_get("", "attempts")?,
                     lease,
                 })
@@ -161,23 +199,37 @@ impl Relay {
             .map_err(NotifyError::from)
     }
 
-    /// Sends one webhook delivery.
+    /// Sends one delivery by its channel.
     async fn send(&self, d: &Leased, batch: &Batch) -> Outcome {
-        match self.try_send(d, batch).await {
-            Ok(outcome) => outcome,
-            Err(e) => Outcome::Failed {
-                code: None,
-                error: e.to_string(),
-            },
-        }
+        let sent = match d.channel.as_str() {
+            "webhook" => self.post_webhook(d, batch).await,
+            "email" => self.send_email(d).await,
+            "sms" => self.send_sms(d).await,
+            other => Ok(Outcome::failed(format!("no channel {other:?}"))),
+        };
+        sent.unwrap_or_else(|e| Outcome::failed(e.to_string()))
     }
 
-    async fn try_send(&self, d: &Leased, batch: &Batch) -> Result<Outcome, NotifyError> {
+    async fn send_email(&self, d: &Leased) -> Result<Outcome, NotifyError> {
+        let message: crate::EmailMessage = message_of(d)?;
+        let id = d.id.to_string();
+        Ok(match self.inner.mailer.send(&id, &d.target, &message).await {
+            Ok(()) => Outcome::Delivered(None),
+            Err(e) => e.into(),
+        })
+    }
+
+    async fn send_sms(&self, d: &Leased) -> Result<Outcome, NotifyError> {
+        let message: crate::SmsMessage = message_of(d)?;
+        Ok(match self.inner.sms.send(&d.target, &message.text).await {
+            Ok(()) => Outcome::Delivered(None),
+            Err(e) => e.into(),
+        })
+    }
+
+    async fn post_webhook(&self, d: &Leased, batch: &Batch) -> Result<Outcome, NotifyError> {
         let Some(Some((url, secret))) = batch.destinations.get(&d.target) else {
-            return Ok(Outcome::Failed {
-                code: None,
-                error: "the endpoint was removed".into(),
-            });
+            return Ok(Outcome::failed("the endpoint was removed"));
         };
         targets::check_url(url, self.settings().allow_private_targets)?;
         let event = batch
@@ -199,16 +251,14 @@ impl Relay {
             .await;
         Ok(match sent {
             Ok(answer) if answer.status().is_success() => {
-                Outcome::Delivered(answer.status().as_u16())
+                Outcome::Delivered(Some(answer.status().as_u16()))
             }
             Ok(answer) => Outcome::Failed {
                 code: Some(answer.status().as_u16()),
                 error: format!("answered {}", answer.status()),
+                permanent: false,
             },
-            Err(e) => Outcome::Failed {
-                code: None,
-                error: e.to_string(),
-            },
+            Err(e) => Outcome::failed(e.to_string()),
         })
     }
 
@@ -228,15 +278,22 @@ impl Relay {
                 update
                     .col_expr(deliveries::Column::Status, Expr::value("delivered"))
                     .col_expr(deliveries::Column::DeliveredAt, Expr::value(now))
-                    .col_expr(deliveries::Column::LastCode, Expr::value(i32::from(code)))
+                    .col_expr(
+                        deliveries::Column::LastCode,
+                        Expr::value(code.map(i32::from)),
+                    )
                     .col_expr(
                         deliveries::Column::LastError,
                         Expr::value(Option::<String>::None),
                     ),
                 Recorded::Delivered,
             ),
-            Outcome::Failed { code, error } => {
-                let (status, recorded) = if attempts >= settings.max_attempts {
+            Outcome::Failed {
+                code,
+                error,
+                permanent,
+            } => {
+                let (status, recorded) = if permanent || attempts >= settings.max_attempts {
                     ("dead", Recorded::Dead)
                 } else {
                     ("pending", Recorded::Retry)
@@ -244,7 +301,7 @@ impl Relay {
                 let wait = backoff::after(attempts, settings.first_backoff, settings.max_backoff);
                 let next =
                     now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
-                tracing::info!(delivery = %d.id, attempts, status, %error, "webhook delivery failed");
+                tracing::info!(delivery = %d.id, channel = %d.channel, attempts, status, %error, "delivery failed");
                 let error: String = error.chars().take(500).collect();
                 (
                     update
@@ -266,4 +323,14 @@ impl Relay {
             .await?;
         Ok(recorded)
     }
+}
+
+/// The words an email or SMS delivery carries.
+fn message_of<T: serde::de::DeserializeOwned>(d: &Leased) -> Result<T, NotifyError> {
+    let message = d
+        .message
+        .clone()
+        .ok_or_else(|| NotifyError::Corrupt(format!("delivery {} has no message", d.id)))?;
+    serde_json::from_value(message)
+        .map_err(|e| NotifyError::Corrupt(format!("delivery {}: {e}", d.id)))
 }

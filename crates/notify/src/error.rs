@@ -12,6 +12,16 @@ pub enum NotifyError {
     Corrupt(String),
     #[error("the HTTP client could not be built: {0}")]
     Client(String),
+    #[error("a message template failed: {0}")]
+    Template(String),
+    #[error("the {channel} channel is misconfigured: {message}")]
+    Channel {
+        channel: &'static str,
+        message: String,
+    },
+    /// What another domain answered when asked who hears of an event.
+    #[error("reading {0}: {1}")]
+    Domain(&'static str, String),
     #[error(transparent)]
     Db(#[from] souk_db::DbErr),
 }

@@ -15,14 +15,11 @@ use souk_db::{
 };
 use uuid::Uuid;
 
-use crate::{NotifyError, Relay, endpoints, sql};
-
-/// An event as fan-out needs it.
-struct Event {
-    id: Uuid,
-    topic: String,
-    aggregate: Uuid,
-}
+use crate::{
+    NotifyError, Relay,
+    audience::{self, Event, Notice},
+    endpoints, sql,
+};
 
 impl Relay {
     /// Fans out up to a batch of events; returns how many.
@@ -35,15 +32,27 @@ impl Relay {
         }
         let endpoints = endpoints::active(&tx).await?;
         let now = Utc::now();
-        let rows: Vec<deliveries::ActiveModel> = events
+        let mut rows: Vec<deliveries::ActiveModel> = events
             .iter()
             .flat_map(|e| {
                 endpoints
                     .iter()
                     .filter(|(_, topics)| endpoints::matches(topics, &e.topic))
-                    .map(move |(endpoint, _)| webhook_delivery(e, *endpoint, now))
+                    .map(move |(endpoint, _)| {
+                        delivery(e, "webhook", endpoint.to_string(), None, now)
+                    })
             })
             .collect();
+        let channels = self.channels();
+        if channels.email || channels.sms {
+            let by_id: std::collections::HashMap<Uuid, &Event> =
+                events.iter().map(|e| (e.id, e)).collect();
+            let notices = audience::notices(&tx, self.templates(), channels, &events).await?;
+            rows.extend(notices.into_iter().filter_map(|n: Notice| {
+                let event = by_id.get(&n.event)?;
+                Some(delivery(event, n.channel, n.target, Some(n.message), now))
+            }));
+        }
         if !rows.is_empty() {
             let insert = deliveries::Entity::insert_many(rows)
                 .on_conflict(
@@ -71,9 +80,11 @@ impl Relay {
     }
 }
 
-fn webhook_delivery(
+fn delivery(
     event: &Event,
-    endpoint: Uuid,
+    channel: &str,
+    target: String,
+    message: Option<serde_json::Value>,
     now: chrono::DateTime<Utc>,
 ) -> deliveries::ActiveModel {
     deliveries::ActiveModel {
@@ -81,8 +92,9 @@ fn webhook_delivery(
         event_id: Set(event.id),
         aggregate_id: Set(event.aggregate),
         topic: Set(event.topic.clone()),
-        channel: Set("webhook".into()),
-        target: Set(endpoint.to_string()),
+        channel: Set(channel.into()),
+        target: Set(target),
+        message: Set(message),
         status: Set("pending".into()),
         attempts: Set(0),
         next_attempt_at: Set(now),
@@ -98,7 +110,7 @@ fn webhook_delivery(
 async fn claim_events(conn: &impl ConnectionTrait, limit: u64) -> Result<Vec<Event>, NotifyError> {
     let backend = conn.get_database_backend();
     let text = format!(
-        "SELECT id, topic, aggregate_id FROM outbox_events WHERE published_at IS NULL \
+        "SELECT id, topic, aggregate_id, payload FROM outbox_events WHERE published_at IS NULL \
          ORDER BY id LIMIT {limit}{}",
         sql::skip_locked(backend, "outbox_events")
     );
@@ -111,6 +123,7 @@ async fn claim_events(conn: &impl ConnectionTrait, limit: u64) -> Result<Vec<Eve
                 id: row.try_get("", "id")?,
                 topic: row.try_get("", "topic")?,
                 aggregate: row.try_get("", "aggregate_id")?,
+                payload: row.try_get("", "payload")?,
             })
         })
         .collect::<Result<_, souk_db::DbErr>>()

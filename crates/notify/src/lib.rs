@@ -3,14 +3,20 @@
 //! per recipient (`fan_out`) and sends the deliveries that are due (`dispatch`): at least once, in
 //! order per aggregate and recipient, retried with exponential backoff, and dead after
 //! `max_attempts`. Replicas share the work through leases (`FOR UPDATE SKIP LOCKED` on
-//! PostgreSQL). The first channel is integrators' signed webhooks (`webhook`, `endpoints`).
+//! PostgreSQL). The channels: integrators' signed webhooks (`webhook`, `endpoints`), email to
+//! buyers, artisans and agents (`email`), and short messages to artisans and agents (`sms`);
+//! who hears of what, in which words, is `audience` and `messages`.
 
+mod audience;
 mod backoff;
 mod dispatch;
+pub mod email;
 pub mod endpoints;
 mod error;
 mod fan_out;
 pub mod log;
+mod messages;
+pub mod sms;
 mod sql;
 mod stats;
 pub mod targets;
@@ -21,7 +27,10 @@ use std::{sync::Arc, time::Duration};
 use souk_db::DatabaseConnection;
 
 pub use dispatch::Dispatched;
+pub use email::{EmailSettings, EmailTransport};
 pub use endpoints::{Endpoint, NewEndpoint};
+pub use messages::{EmailMessage, SmsMessage};
+pub use sms::{KannelSettings, SmsProvider};
 pub use error::NotifyError;
 pub use log::DeliveryView;
 pub use stats::RelayStats;
@@ -41,8 +50,10 @@ pub struct RelaySettings {
     /// A webhook endpoint may be on a loopback or private address (tests, and a first run on one
     /// machine); off in production, where it would let an admin probe the internal network.
     pub allow_private_targets: bool,
-    /// How long a webhook receiver has to answer.
+    /// How long a webhook receiver, an SMTP server or an SMS gateway has to answer.
     pub timeout: Duration,
+    pub email: EmailSettings,
+    pub sms: SmsProvider,
 }
 
 impl Default for RelaySettings {
@@ -55,6 +66,8 @@ impl Default for RelaySettings {
             max_backoff: Duration::from_secs(3600),
             allow_private_targets: true,
             timeout: Duration::from_secs(10),
+            email: EmailSettings::default(),
+            sms: SmsProvider::Off,
         }
     }
 }
@@ -70,17 +83,25 @@ struct Inner {
     db: DatabaseConnection,
     settings: RelaySettings,
     http: reqwest::Client,
+    mailer: email::Mailer,
+    sms: sms::SmsGateway,
+    templates: messages::Templates,
     stats: stats::Stats,
 }
 
 impl Relay {
     pub fn new(db: DatabaseConnection, settings: RelaySettings) -> Result<Self, NotifyError> {
         let http = targets::client(&settings)?;
+        let mailer = email::Mailer::new(&settings.email, settings.timeout)?;
+        let sms = sms::SmsGateway::new(settings.sms.clone(), settings.timeout)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 db,
                 settings,
                 http,
+                mailer,
+                sms,
+                templates: messages::Templates::load()?,
                 stats: stats::Stats::default(),
             }),
         })
@@ -92,6 +113,18 @@ impl Relay {
 
     pub(crate) fn db(&self) -> &DatabaseConnection {
         &self.inner.db
+    }
+
+    pub(crate) fn templates(&self) -> &messages::Templates {
+        &self.inner.templates
+    }
+
+    /// The channels besides webhooks that are on.
+    pub(crate) fn channels(&self) -> audience::Channels {
+        audience::Channels {
+            email: self.inner.mailer.is_on(),
+            sms: self.inner.sms.is_on(),
+        }
     }
 
     /// One round: fans out what the outbox holds, then sends what is due, then notes how far

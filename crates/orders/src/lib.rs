@@ -12,6 +12,7 @@
 mod books;
 mod error;
 mod expiry;
+pub mod notices;
 pub mod machine;
 pub mod model;
 mod place;

@@ -294,14 +294,7 @@ pub(crate) fn record_inserts(changes: &[Change<'_>]) -> Vec<InsertStatement> {
                 obj.insert(k.clone(), v.clone());
             }
         }
-        outbox_events::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            topic: Set(topic),
-            aggregate_id: Set(aggregate),
-            payload: Set(payload),
-            created_at: Set(c.at),
-            published_at: Set(None),
-        }
+        souk_db::outbox::event(topic, aggregate, payload, c.at)
     });
     vec![
         order_history::Entity::insert_many(history).into_query(),

@@ -11,7 +11,7 @@ use souk_auth::Principal;
 use souk_catalog::agency::model::Payout;
 use souk_db::{
     ConnectionTrait,
-    entities::{artisans, ledger_entries, payout_batches, payout_items},
+    entities::{artisans, ledger_entries, outbox_events, payout_batches, payout_items},
     sea_orm::{
         ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
         sea_query::Expr,
@@ -121,6 +121,8 @@ impl Payments {
         let now = Utc::now();
         let batch_id = Uuid::now_v7();
         let (mut items, mut skipped, mut total) = (Vec::new(), Vec::new(), 0_i64);
+        // Each artisan paid hears of it (`payout.sent`, one event per artisan).
+        let mut events = Vec::new();
         for (artisan, amount) in owed {
             let row = rows.iter().find(|r| r.id == artisan.into_uuid());
             let payout: Option<Payout> = row
@@ -159,6 +161,19 @@ impl Payments {
                 now,
             )
             .await?;
+            events.push(souk_db::outbox::event(
+                "payout.sent",
+                artisan.into_uuid(),
+                json!({
+                    "artisan_id": artisan,
+                    "batch_id": batch_id,
+                    "item_id": item_id,
+                    "amount_minor": amount,
+                    "currency": "MAD",
+                    "method": method,
+                }),
+                now,
+            ));
             items.push(payout_items::ActiveModel {
                 id: Set(item_id),
                 batch_id: Set(batch_id),
@@ -184,6 +199,9 @@ impl Payments {
         .exec_without_returning(&tx)
         .await?;
         payout_items::Entity::insert_many(items)
+            .exec_without_returning(&tx)
+            .await?;
+        outbox_events::Entity::insert_many(events)
             .exec_without_returning(&tx)
             .await?;
         tx.commit().await?;

@@ -4,16 +4,20 @@
 //! needs a service that is not there is skipped with a message on a developer's machine, and
 //! fails under `CI=true`: CI never passes for want of a service.
 
+mod kannel_server;
 mod postgres;
 mod postgres_server;
 mod redis_server;
 mod s3_server;
 mod services;
+mod smtp_server;
 
+pub use kannel_server::{KannelServer, Sms};
 pub use postgres::TestDb;
 pub use postgres_server::PostgresServer;
 pub use redis_server::RedisServer;
 pub use s3_server::{BUCKET as S3_BUCKET, S3Server};
+pub use smtp_server::SmtpServer;
 
 /// A free loopback port.
 pub fn free_port() -> u16 {

@@ -30,6 +30,7 @@ fn new_account(email: &str, role: Role) -> NewAccount {
         password: "a long passphrase".into(),
         display_name: "Khadija".into(),
         role,
+        lang: souk_kernel::Lang::Fr,
     }
 }
 

@@ -7,7 +7,7 @@ use crate::{CatalogError, input};
 
 /// A phone number in international form: `+` and 8 to 15 digits. A Moroccan national number
 /// (`06…`, `07…`, `05…`, ten digits) becomes `+212…`. Spaces, dots and dashes are dropped.
-pub(crate) fn phone(field: &str, raw: &str) -> Result<String, CatalogError> {
+pub fn phone(field: &str, raw: &str) -> Result<String, CatalogError> {
     let compact: String = raw
         .chars()
         .filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')'))

@@ -3,7 +3,11 @@
 //! the agent may do what the artisan grants. Every change is in the audit trail.
 
 mod checks;
+mod contacts;
 pub mod model;
+
+pub use checks::phone;
+pub use contacts::{ArtisanContact, contacts};
 
 use std::sync::Arc;
 

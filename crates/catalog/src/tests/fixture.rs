@@ -115,6 +115,7 @@ impl Fixture {
             password: "a long passphrase".into(),
             display_name: "Artisan".into(),
             role: Role::Artisan,
+            lang: souk_kernel::Lang::Fr,
         };
         let profile = ArtisanInput {
             name: text(&[(Lang::Ar, "حسن بناني"), (Lang::Fr, "Hassan Bennani")]),

@@ -12,6 +12,8 @@ pub struct Model {
     pub password_hash: String,
     pub role: String,
     pub display_name: String,
+    /// The language messages to them are written in: `ar`, `fr` or `en`.
+    pub lang: String,
     pub created_at: DateTimeUtc,
 }
 

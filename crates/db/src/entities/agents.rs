@@ -10,6 +10,8 @@ pub struct Model {
     pub display_name: String,
     /// Basis points of an order line's value (100 = 1%).
     pub commission_bps: i32,
+    /// Where short messages reach them (international form), if they gave one.
+    pub phone: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

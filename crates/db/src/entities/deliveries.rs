@@ -24,6 +24,9 @@ pub struct Model {
     pub last_error: Option<String>,
     pub delivered_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// The message an email or SMS delivery sends (`None` for webhooks, which send the event).
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub message: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

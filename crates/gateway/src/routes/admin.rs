@@ -27,6 +27,11 @@ pub struct NewAgentRequest {
     pub display_name: String,
     /// Basis points of their artisans' sales (100 = 1%), at most 5000.
     pub commission_bps: u32,
+    /// Their phone, for short messages about their artisans' orders and payouts.
+    #[schema(example = "0612345678")]
+    pub phone: Option<String>,
+    /// The language of the messages Souk sends them (default French).
+    pub lang: Option<souk_kernel::Lang>,
 }
 
 /// Appoints an agent: their account and record. Admins only.
@@ -58,8 +63,10 @@ pub async fn create_agent(
                     password: body.password,
                     display_name: body.display_name,
                     role: Role::Agent,
+                    lang: body.lang.unwrap_or(souk_kernel::Lang::Fr),
                 },
                 commission_bps: body.commission_bps,
+                phone: body.phone,
             },
         )
         .await?;

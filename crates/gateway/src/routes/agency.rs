@@ -247,6 +247,9 @@ pub struct AgentDto {
     pub id: AccountId,
     pub display_name: String,
     pub email: String,
+    /// Where short messages reach them, in international form.
+    #[schema(example = "+212612345678")]
+    pub phone: Option<String>,
     /// Basis points of their artisans' sales (100 = 1%).
     pub commission_bps: u32,
     pub created_at: DateTime<Utc>,
@@ -258,6 +261,7 @@ pub(crate) fn agent_dto(a: souk_agents::Agent) -> AgentDto {
         id: a.id,
         display_name: a.display_name,
         email: a.email,
+        phone: a.phone,
         commission_bps: a.commission_bps,
         created_at: a.created_at,
         updated_at: a.updated_at,
@@ -360,6 +364,7 @@ pub async fn claim(
         email: body.email,
         password: body.password,
         role: souk_auth::Role::Artisan,
+        lang: souk_kernel::Lang::Fr,
     };
     let (account, record) = state
         .catalog

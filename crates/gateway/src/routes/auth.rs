@@ -32,6 +32,9 @@ pub struct RegisterRequest {
     pub password: String,
     pub display_name: String,
     pub role: SignUpRole,
+    /// The language of the messages Souk sends them (default: an artisan's `default_lang`,
+    /// otherwise French).
+    pub lang: Option<Lang>,
     /// Required for artisans: their public profile.
     pub artisan: Option<ArtisanProfileRequest>,
 }
@@ -60,6 +63,8 @@ pub struct AccountDto {
     pub display_name: String,
     #[schema(value_type = String, example = "artisan")]
     pub role: Role,
+    /// The language of the messages Souk sends them.
+    pub lang: Lang,
     pub created_at: DateTime<Utc>,
 }
 
@@ -70,6 +75,7 @@ impl From<Account> for AccountDto {
             email: a.email,
             display_name: a.display_name,
             role: a.role,
+            lang: a.lang,
             created_at: a.created_at,
         }
     }
@@ -105,11 +111,13 @@ pub async fn register(
         SignUpRole::Buyer => Role::Buyer,
         SignUpRole::Artisan => Role::Artisan,
     };
+    let artisan_lang = body.artisan.as_ref().and_then(|a| a.default_lang);
     let account = NewAccount {
         email: body.email,
         password: body.password,
         display_name: body.display_name,
         role,
+        lang: body.lang.or(artisan_lang).unwrap_or(Lang::Fr),
     };
     let response = match (role, body.artisan) {
         (Role::Artisan, Some(profile)) => {

@@ -1,0 +1,459 @@
+//! Who hears of an event, by which channel, in which words. Buyers get an email when their
+//! order is placed (cash on delivery) or paid (card), confirmed, shipped, delivered and
+//! refunded. Artisans hear of an order to prepare (once it is paid or confirmed) and of a
+//! payout: by email at their own account and at their agent's, and by one short message, to
+//! their agent's phone when an agent represents them, else to their own. What the recipients
+//! are and say is read from the domains that own it, for a whole batch of events at once.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde_json::{Value, json};
+use souk_auth::{Account, AuthService};
+use souk_catalog::agency::ArtisanContact;
+use souk_db::ConnectionTrait;
+use souk_kernel::{AccountId, ArtisanId, FulfilmentId, Lang, OrderId};
+use souk_orders::{Fulfilment, Order, PaymentMethod};
+use uuid::Uuid;
+
+use crate::{
+    NotifyError,
+    messages::{Kind, Templates, money},
+};
+
+/// An event as fan-out reads it from the outbox.
+pub(crate) struct Event {
+    pub(crate) id: Uuid,
+    pub(crate) topic: String,
+    pub(crate) aggregate: Uuid,
+    pub(crate) payload: Value,
+}
+
+/// One message to one recipient.
+#[derive(Debug)]
+pub(crate) struct Notice {
+    pub(crate) event: Uuid,
+    pub(crate) channel: &'static str,
+    pub(crate) target: String,
+    pub(crate) message: Value,
+}
+
+/// Which channels are on.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Channels {
+    pub(crate) email: bool,
+    pub(crate) sms: bool,
+}
+
+/// What an event's messages are about.
+#[derive(Clone, Debug)]
+enum About {
+    Order(OrderId),
+    Fulfilment(OrderId, FulfilmentId),
+    Payout {
+        artisan: ArtisanId,
+        amount_minor: i64,
+        currency: String,
+        method: String,
+    },
+}
+
+/// The messages an event calls for.
+fn messages_of(event: &Event) -> Vec<(Kind, About)> {
+    let p = &event.payload;
+    let id = |key: &str| p.get(key).and_then(|v| serde_json::from_value::<Uuid>(v.clone()).ok());
+    let order = id("order_id").map(OrderId::from_uuid);
+    let fulfilment = id("fulfilment_id").map(FulfilmentId::from_uuid);
+    let on_order = |kinds: &[Kind]| match order {
+        Some(o) => kinds.iter().map(|k| (*k, About::Order(o))).collect(),
+        None => Vec::new(),
+    };
+    let on_fulfilment = |kind: Kind| match (order, fulfilment) {
+        (Some(o), Some(f)) => vec![(kind, About::Fulfilment(o, f))],
+        _ => Vec::new(),
+    };
+    match event.topic.as_str() {
+        // Placed for cash on delivery; a card order is placed when it is paid.
+        "order.pending_confirmation" if p.get("from").is_none_or(Value::is_null) => {
+            on_order(&[Kind::Placed])
+        }
+        "order.paid" => on_order(&[Kind::Placed, Kind::NewOrder]),
+        "order.confirmed" => on_order(&[Kind::Confirmed, Kind::NewOrder]),
+        "order.refunded" | "order.partially_refunded" => on_order(&[Kind::Refunded]),
+        "fulfilment.shipped" => on_fulfilment(Kind::Shipped),
+        "fulfilment.delivered" => on_fulfilment(Kind::Delivered),
+        "payout.sent" => match id("artisan_id") {
+            Some(artisan) => vec![(
+                Kind::Payout,
+                About::Payout {
+                    artisan: ArtisanId::from_uuid(artisan),
+                    amount_minor: p.get("amount_minor").and_then(Value::as_i64).unwrap_or(0),
+                    currency: p
+                        .get("currency")
+                        .and_then(Value::as_str)
+                        .unwrap_or("MAD")
+                        .to_owned(),
+                    method: p
+                        .get("method")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
+                },
+            )],
+            None => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+/// Everything the batch's messages need, read once.
+struct Directory {
+    orders: HashMap<OrderId, Order>,
+    artisans: HashMap<ArtisanId, ArtisanContact>,
+    accounts: HashMap<AccountId, Account>,
+    phones: HashMap<AccountId, String>,
+}
+
+impl Directory {
+    async fn load(
+        conn: &impl ConnectionTrait,
+        wanted: &[(&Event, Vec<(Kind, About)>)],
+    ) -> Result<Directory, NotifyError> {
+        let about = || wanted.iter().flat_map(|(_, m)| m.iter().map(|(_, a)| a));
+        let order_ids: HashSet<OrderId> = about()
+            .filter_map(|a| match a {
+                About::Order(o) | About::Fulfilment(o, _) => Some(*o),
+                About::Payout { .. } => None,
+            })
+            .collect();
+        let orders = souk_orders::notices::orders(conn, &order_ids.into_iter().collect::<Vec<_>>())
+            .await
+            .map_err(|e| NotifyError::Domain("orders", e.to_string()))?;
+        let mut artisan_ids: HashSet<ArtisanId> = orders
+            .values()
+            .flat_map(|o| o.fulfilments.iter().map(|f| f.artisan))
+            .collect();
+        artisan_ids.extend(about().filter_map(|a| match a {
+            About::Payout { artisan, .. } => Some(*artisan),
+            _ => None,
+        }));
+        let artisans = souk_catalog::agency::contacts(conn, &artisan_ids.into_iter().collect::<Vec<_>>())
+            .await
+            .map_err(|e| NotifyError::Domain("artisans", e.to_string()))?;
+        let agents: Vec<AccountId> = artisans.values().filter_map(|a| a.agent).collect();
+        let mut account_ids: HashSet<AccountId> = orders.values().map(|o| o.buyer).collect();
+        account_ids.extend(artisans.values().filter_map(|a| a.account));
+        account_ids.extend(agents.iter().copied());
+        let accounts = AuthService::contacts(conn, &account_ids.into_iter().collect::<Vec<_>>())
+            .await
+            .map_err(|e| NotifyError::Domain("accounts", e.to_string()))?;
+        let phones = souk_agents::Agents::phones(conn, &agents)
+            .await
+            .map_err(|e| NotifyError::Domain("agents", e.to_string()))?;
+        Ok(Directory {
+            orders,
+            artisans,
+            accounts,
+            phones,
+        })
+    }
+
+    /// Where an artisan hears of their business: the emails of their own account and of their
+    /// agent, and one phone (the agent's when an agent represents them).
+    fn reach(&self, artisan: &ArtisanContact) -> Vec<Recipient> {
+        let mut reach: Vec<Recipient> = [artisan.account, artisan.agent]
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.accounts.get(&id))
+            .map(|a| Recipient {
+                channel: "email",
+                target: a.email.clone(),
+                name: a.display_name.clone(),
+                lang: a.lang,
+            })
+            .collect();
+        let phone = match artisan.agent {
+            Some(agent) => self.phones.get(&agent).map(|p| {
+                let lang = self.accounts.get(&agent).map_or(Lang::Ar, |a| a.lang);
+                (p.clone(), lang)
+            }),
+            None => artisan.phone.clone().map(|p| {
+                let lang = artisan
+                    .account
+                    .and_then(|id| self.accounts.get(&id))
+                    .map_or(artisan.default_lang, |a| a.lang);
+                (p, lang)
+            }),
+        };
+        if let Some((phone, lang)) = phone {
+            reach.push(Recipient {
+                channel: "sms",
+                target: phone,
+                name: String::new(),
+                lang,
+            });
+        }
+        reach
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Recipient {
+    channel: &'static str,
+    target: String,
+    name: String,
+    lang: Lang,
+}
+
+/// The messages these events call for, on the channels that are on. An event whose message
+/// cannot be written is logged and skipped: it must not hold up the events after it.
+pub(crate) async fn notices(
+    conn: &impl ConnectionTrait,
+    templates: &Templates,
+    channels: Channels,
+    events: &[Event],
+) -> Result<Vec<Notice>, NotifyError> {
+    let wanted: Vec<(&Event, Vec<(Kind, About)>)> = events
+        .iter()
+        .map(|e| (e, messages_of(e)))
+        .filter(|(_, m)| !m.is_empty())
+        .collect();
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let directory = Directory::load(conn, &wanted).await?;
+    let mut notices = Vec::new();
+    for (event, messages) in &wanted {
+        for (kind, about) in messages {
+            let writer = Writer {
+                directory: &directory,
+                templates,
+                channels,
+                event: event.id,
+            };
+            match writer.write(*kind, about, &event.payload) {
+                Ok(mut written) => notices.append(&mut written),
+                Err(e) => {
+                    tracing::error!(event = %event.id, topic = %event.topic, error = %e, "a notification could not be written")
+                }
+            }
+        }
+    }
+    Ok(notices)
+}
+
+/// Writes one event's messages of one kind.
+struct Writer<'a> {
+    directory: &'a Directory,
+    templates: &'a Templates,
+    channels: Channels,
+    event: Uuid,
+}
+
+impl Writer<'_> {
+    fn write(&self, kind: Kind, about: &About, payload: &Value) -> Result<Vec<Notice>, NotifyError> {
+        match about {
+            About::Order(order) => {
+                let Some(order) = self.directory.orders.get(order) else {
+                    return Ok(Vec::new());
+                };
+                if kind == Kind::NewOrder {
+                    self.new_order(order)
+                } else {
+                    self.to_buyer(kind, order, None, payload)
+                }
+            }
+            About::Fulfilment(order, fulfilment) => {
+                let Some(order) = self.directory.orders.get(order) else {
+                    return Ok(Vec::new());
+                };
+                let part = order.fulfilments.iter().find(|f| f.id == *fulfilment);
+                self.to_buyer(kind, order, part, payload)
+            }
+            About::Payout {
+                artisan,
+                amount_minor,
+                currency,
+                method,
+            } => self.payout(*artisan, *amount_minor, currency, method),
+        }
+    }
+
+    fn to_buyer(
+        &self,
+        kind: Kind,
+        order: &Order,
+        part: Option<&Fulfilment>,
+        payload: &Value,
+    ) -> Result<Vec<Notice>, NotifyError> {
+        let Some(buyer) = self.directory.accounts.get(&order.buyer) else {
+            return Ok(Vec::new());
+        };
+        if !self.channels.email {
+            return Ok(Vec::new());
+        }
+        let lang = buyer.lang;
+        let lines = part.map_or_else(
+            || order.fulfilments.iter().flat_map(|f| &f.lines).collect(),
+            |f| f.lines.iter().collect::<Vec<_>>(),
+        );
+        let amount = payload
+            .pointer("/details/amount_minor")
+            .and_then(Value::as_i64)
+            .unwrap_or(order.refunded_minor);
+        let context = json!({
+            "name": buyer.display_name,
+            "order": reference(order.id),
+            "total": money(lang, order.total_minor, &order.currency),
+            "items": items(lang, lines),
+            "cash_on_delivery": order.payment_method == PaymentMethod::CashOnDelivery,
+            "artisan": part.map(|f| self.artisan_name(f.artisan, lang)),
+            "carrier": part.and_then(|f| f.carrier.clone()),
+            "tracking": part.and_then(|f| f.tracking_number.clone()),
+            "amount": money(lang, amount, &order.currency),
+            "refunded": money(lang, order.refunded_minor, &order.currency),
+        });
+        let email = self
+            .templates
+            .email(kind, lang, &buyer.display_name, &context)?;
+        Ok(vec![self.notice("email", &buyer.email, &email)?])
+    }
+
+    /// One message per recipient, naming every part of the order they hear of (an agent may
+    /// represent several of its artisans).
+    fn new_order(&self, order: &Order) -> Result<Vec<Notice>, NotifyError> {
+        let mut parts: BTreeMap<(&'static str, String), (Recipient, Vec<&Fulfilment>)> =
+            BTreeMap::new();
+        for f in &order.fulfilments {
+            let Some(artisan) = self.directory.artisans.get(&f.artisan) else {
+                continue;
+            };
+            for r in self.directory.reach(artisan) {
+                parts
+                    .entry((r.channel, r.target.clone()))
+                    .or_insert_with(|| (r.clone(), Vec::new()))
+                    .1
+                    .push(f);
+            }
+        }
+        let mut notices = Vec::new();
+        for (recipient, fulfilments) in parts.into_values() {
+            if !self.on(recipient.channel) {
+                continue;
+            }
+            let lang = recipient.lang;
+            let names: Vec<String> = fulfilments
+                .iter()
+                .map(|f| self.artisan_name(f.artisan, lang))
+                .collect();
+            let total: i64 = fulfilments.iter().map(|f| f.items_total_minor).sum();
+            let count: u32 = fulfilments
+                .iter()
+                .flat_map(|f| &f.lines)
+                .map(|l| l.quantity)
+                .sum();
+            let context = json!({
+                "name": recipient.name,
+                "order": reference(order.id),
+                "cash_on_delivery": order.payment_method == PaymentMethod::CashOnDelivery,
+                "parts": fulfilments.iter().zip(&names).map(|(f, name)| json!({
+                    "artisan": name,
+                    "total": money(lang, f.items_total_minor, &order.currency),
+                    "items": items(lang, f.lines.iter().collect()),
+                })).collect::<Vec<_>>(),
+                "artisan": names.join(if lang == Lang::Ar { "، " } else { ", " }),
+                "count": count,
+                "total": money(lang, total, &order.currency),
+            });
+            notices.push(self.render(Kind::NewOrder, &recipient, &context)?);
+        }
+        Ok(notices)
+    }
+
+    fn payout(
+        &self,
+        artisan: ArtisanId,
+        amount_minor: i64,
+        currency: &str,
+        method: &str,
+    ) -> Result<Vec<Notice>, NotifyError> {
+        let Some(contact) = self.directory.artisans.get(&artisan) else {
+            return Ok(Vec::new());
+        };
+        let mut notices = Vec::new();
+        for recipient in self.directory.reach(contact) {
+            if !self.on(recipient.channel) {
+                continue;
+            }
+            let lang = recipient.lang;
+            let context = json!({
+                "name": recipient.name,
+                "artisan": self.artisan_name(artisan, lang),
+                "amount": money(lang, amount_minor, currency),
+                "method": method,
+            });
+            notices.push(self.render(Kind::Payout, &recipient, &context)?);
+        }
+        Ok(notices)
+    }
+
+    fn on(&self, channel: &str) -> bool {
+        match channel {
+            "email" => self.channels.email,
+            "sms" => self.channels.sms,
+            _ => false,
+        }
+    }
+
+    fn render(&self, kind: Kind, to: &Recipient, context: &Value) -> Result<Notice, NotifyError> {
+        if to.channel == "sms" {
+            let sms = self.templates.sms(kind, to.lang, context)?;
+            self.notice("sms", &to.target, &sms)
+        } else {
+            let email = self.templates.email(kind, to.lang, &to.name, context)?;
+            self.notice("email", &to.target, &email)
+        }
+    }
+
+    fn notice(
+        &self,
+        channel: &'static str,
+        target: &str,
+        message: &impl serde::Serialize,
+    ) -> Result<Notice, NotifyError> {
+        Ok(Notice {
+            event: self.event,
+            channel,
+            target: target.to_owned(),
+            message: serde_json::to_value(message)
+                .map_err(|e| NotifyError::Template(e.to_string()))?,
+        })
+    }
+
+    fn artisan_name(&self, artisan: ArtisanId, lang: Lang) -> String {
+        self.directory
+            .artisans
+            .get(&artisan)
+            .and_then(|a| a.name.localize(lang, a.default_lang))
+            .map(|l| l.text)
+            .unwrap_or_default()
+    }
+}
+
+/// How messages name an order: `#` and the last eight hex digits of its id (the random part of
+/// a UUIDv7, where the first digits are its time).
+pub(crate) fn reference(order: OrderId) -> String {
+    let hex = order.into_uuid().simple().to_string();
+    format!("#{}", hex[hex.len() - 8..].to_uppercase())
+}
+
+fn items(lang: Lang, lines: Vec<&souk_orders::Line>) -> Vec<Value> {
+    lines
+        .into_iter()
+        .map(|l| {
+            json!({
+                "title": l.title.localize(lang, Lang::Fr).map(|t| t.text).unwrap_or_default(),
+                "quantity": l.quantity,
+            })
+        })
+        .collect()
+}

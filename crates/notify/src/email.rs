@@ -1,0 +1,146 @@
+//! Email over SMTP (lettre): off, to the log (a first run shows what it would send), or to an
+//! SMTP server named by a URL (`smtp://host:25`, `smtp://user:pass@host:587?tls=required`,
+//! `smtps://user:pass@host:465`).
+
+use std::time::Duration;
+
+use lettre::{
+    AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+    message::{Mailbox, MultiPart},
+};
+
+use crate::{NotifyError, messages::EmailMessage};
+
+/// Where email goes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum EmailTransport {
+    #[default]
+    Off,
+    /// Written to the log, not sent.
+    Log,
+    Smtp {
+        url: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EmailSettings {
+    pub transport: EmailTransport,
+    /// The sender, as `Name <address>`.
+    pub from: String,
+}
+
+impl Default for EmailSettings {
+    fn default() -> Self {
+        Self {
+            transport: EmailTransport::Off,
+            from: "Souk <no-reply@souk.ma>".into(),
+        }
+    }
+}
+
+/// Why a send failed, and whether trying again could help.
+#[derive(Debug)]
+pub(crate) struct SendError {
+    pub(crate) permanent: bool,
+    pub(crate) message: String,
+}
+
+#[derive(Clone)]
+pub(crate) struct Mailer {
+    from: Mailbox,
+    transport: Transport,
+}
+
+#[derive(Clone)]
+enum Transport {
+    Off,
+    Log,
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let transport = match self.transport {
+            Transport::Off => "off",
+            Transport::Log => "log",
+            Transport::Smtp(_) => "smtp",
+        };
+        write!(f, "Mailer({transport}, from {})", self.from)
+    }
+}
+
+fn misconfigured(message: impl std::fmt::Display) -> NotifyError {
+    NotifyError::Channel {
+        channel: "email",
+        message: message.to_string(),
+    }
+}
+
+impl Mailer {
+    pub(crate) fn new(settings: &EmailSettings, timeout: Duration) -> Result<Mailer, NotifyError> {
+        let from: Mailbox = settings
+            .from
+            .parse()
+            .map_err(|e| misconfigured(format!("from {:?}: {e}", settings.from)))?;
+        let transport = match &settings.transport {
+            EmailTransport::Off => Transport::Off,
+            EmailTransport::Log => Transport::Log,
+            EmailTransport::Smtp { url } => Transport::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|e| misconfigured(format!("the SMTP URL: {e}")))?
+                    .timeout(Some(timeout))
+                    .build(),
+            ),
+        };
+        Ok(Mailer { from, transport })
+    }
+
+    pub(crate) fn is_on(&self) -> bool {
+        !matches!(self.transport, Transport::Off)
+    }
+
+    /// Sends `message` to `to`. `id` becomes the Message-ID, the same on every attempt, so a
+    /// mail system that received it twice can tell.
+    pub(crate) async fn send(
+        &self,
+        id: &str,
+        to: &str,
+        message: &EmailMessage,
+    ) -> Result<(), SendError> {
+        let email = self.build(id, to, message).map_err(|message| SendError {
+            permanent: true,
+            message,
+        })?;
+        match &self.transport {
+            Transport::Off => Err(SendError {
+                permanent: false,
+                message: "email is off".into(),
+            }),
+            Transport::Log => {
+                tracing::info!(to, subject = %message.subject, text = %message.text, "email (not sent: notify.email = \"log\")");
+                Ok(())
+            }
+            Transport::Smtp(smtp) => smtp.send(email).await.map(|_| ()).map_err(|e| SendError {
+                permanent: e.is_permanent(),
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    fn build(&self, id: &str, to: &str, message: &EmailMessage) -> Result<Message, String> {
+        let address = to
+            .parse()
+            .map_err(|e| format!("the address {to:?}: {e}"))?;
+        Message::builder()
+            .from(self.from.clone())
+            .to(Mailbox::new(Some(message.to_name.clone()), address))
+            .subject(message.subject.clone())
+            .message_id(Some(format!("<{id}@souk.invalid>")))
+            .multipart(MultiPart::alternative_plain_html(
+                message.text.clone(),
+                message.html.clone(),
+            ))
+            .map_err(|e| e.to_string())
+    }
+}
