@@ -11,6 +11,7 @@ mod fuzz;
 mod label_page;
 mod labels;
 mod migrations;
+mod notifications;
 mod operations;
 mod orders;
 mod payouts;

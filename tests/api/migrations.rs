@@ -9,6 +9,14 @@ backend_test!(async fn migrations_go_down_and_up_again(db) {
     assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM products").await.is_ok());
     assert!(db.conn.execute_unprepared("SELECT phone FROM artisans").await.is_ok());
 
+    // Contacts for notifications go: the accounts, agents and deliveries stay.
+    assert!(db.conn.execute_unprepared("SELECT lang FROM accounts").await.is_ok());
+    souk_db::migrate_down(&db.conn, Some(1)).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(db.conn.execute_unprepared("SELECT lang FROM accounts").await.is_err());
+    assert!(db.conn.execute_unprepared("SELECT phone FROM agents").await.is_err());
+    assert!(db.conn.execute_unprepared("SELECT message FROM deliveries").await.is_err());
+    assert!(db.conn.execute_unprepared("SELECT email FROM accounts").await.is_ok());
+
     // The relay's tables go, the outbox stays.
     assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM deliveries").await.is_ok());
     souk_db::migrate_down(&db.conn, Some(1)).await.unwrap_or_else(|e| panic!("{e}"));
@@ -37,9 +45,9 @@ backend_test!(async fn migrations_go_down_and_up_again(db) {
     souk_db::migrate_up(&db.conn).await.unwrap_or_else(|e| panic!("{e}"));
     let notable = db.conn.query_one_raw(souk_db::sea_orm::Statement::from_string(db.conn.get_database_backend(), "SELECT COUNT(*) AS n FROM label_scans WHERE notable")).await;
     assert_eq!(notable.ok().flatten().and_then(|r| r.try_get::<i64>("", "n").ok()), Some(2));
-    // Up went back to the last migration: down again past the relay, the crafts' column and the
-    // mark.
-    souk_db::migrate_down(&db.conn, Some(3)).await.unwrap_or_else(|e| panic!("{e}"));
+    // Up went back to the last migration: down again past the contacts, the relay, the crafts'
+    // column and the mark.
+    souk_db::migrate_down(&db.conn, Some(4)).await.unwrap_or_else(|e| panic!("{e}"));
 
     // Labels go, with the products' GTIN and the artisans' disclosure; products stay.
     souk_db::migrate_down(&db.conn, Some(1)).await.unwrap_or_else(|e| panic!("{e}"));

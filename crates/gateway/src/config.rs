@@ -580,13 +580,23 @@ impl Settings {
         match n.email.as_str() {
             "off" | "log" => {}
             "smtp" if !n.smtp_url.is_empty() => {}
-            "smtp" => return invalid("notify.smtp_url", "is required when notify.email = \"smtp\""),
+            "smtp" => {
+                return invalid(
+                    "notify.smtp_url",
+                    "is required when notify.email = \"smtp\"",
+                );
+            }
             _ => return invalid("notify.email", "must be off, log or smtp"),
         }
         match n.sms.as_str() {
             "off" | "log" => {}
             "kannel" if !n.kannel_url.trim().is_empty() => {}
-            "kannel" => return invalid("notify.kannel_url", "is required when notify.sms = \"kannel\""),
+            "kannel" => {
+                return invalid(
+                    "notify.kannel_url",
+                    "is required when notify.sms = \"kannel\"",
+                );
+            }
             _ => return invalid("notify.sms", "must be off, log or kannel"),
         }
         let redis = self.cache.redis_url.expose().trim();

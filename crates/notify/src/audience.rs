@@ -32,6 +32,9 @@ pub(crate) struct Event {
 #[derive(Debug)]
 pub(crate) struct Notice {
     pub(crate) event: Uuid,
+    /// What the recipient hears of in order: the order (whether the event is about the order
+    /// or one of its parcels), or the artisan for payouts.
+    pub(crate) thread: Uuid,
     pub(crate) channel: &'static str,
     pub(crate) target: String,
     pub(crate) message: Value,
@@ -57,10 +60,22 @@ enum About {
     },
 }
 
+impl About {
+    fn thread(&self) -> Uuid {
+        match self {
+            About::Order(o) | About::Fulfilment(o, _) => o.into_uuid(),
+            About::Payout { artisan, .. } => artisan.into_uuid(),
+        }
+    }
+}
+
 /// The messages an event calls for.
 fn messages_of(event: &Event) -> Vec<(Kind, About)> {
     let p = &event.payload;
-    let id = |key: &str| p.get(key).and_then(|v| serde_json::from_value::<Uuid>(v.clone()).ok());
+    let id = |key: &str| {
+        p.get(key)
+            .and_then(|v| serde_json::from_value::<Uuid>(v.clone()).ok())
+    };
     let order = id("order_id").map(OrderId::from_uuid);
     let fulfilment = id("fulfilment_id").map(FulfilmentId::from_uuid);
     let on_order = |kinds: &[Kind]| match order {
@@ -136,9 +151,10 @@ impl Directory {
             About::Payout { artisan, .. } => Some(*artisan),
             _ => None,
         }));
-        let artisans = souk_catalog::agency::contacts(conn, &artisan_ids.into_iter().collect::<Vec<_>>())
-            .await
-            .map_err(|e| NotifyError::Domain("artisans", e.to_string()))?;
+        let artisans =
+            souk_catalog::agency::contacts(conn, &artisan_ids.into_iter().collect::<Vec<_>>())
+                .await
+                .map_err(|e| NotifyError::Domain("artisans", e.to_string()))?;
         let agents: Vec<AccountId> = artisans.values().filter_map(|a| a.agent).collect();
         let mut account_ids: HashSet<AccountId> = orders.values().map(|o| o.buyer).collect();
         account_ids.extend(artisans.values().filter_map(|a| a.account));
@@ -229,6 +245,7 @@ pub(crate) async fn notices(
                 templates,
                 channels,
                 event: event.id,
+                thread: about.thread(),
             };
             match writer.write(*kind, about, &event.payload) {
                 Ok(mut written) => notices.append(&mut written),
@@ -247,10 +264,16 @@ struct Writer<'a> {
     templates: &'a Templates,
     channels: Channels,
     event: Uuid,
+    thread: Uuid,
 }
 
 impl Writer<'_> {
-    fn write(&self, kind: Kind, about: &About, payload: &Value) -> Result<Vec<Notice>, NotifyError> {
+    fn write(
+        &self,
+        kind: Kind,
+        about: &About,
+        payload: &Value,
+    ) -> Result<Vec<Notice>, NotifyError> {
         match about {
             About::Order(order) => {
                 let Some(order) = self.directory.orders.get(order) else {
@@ -422,6 +445,7 @@ impl Writer<'_> {
     ) -> Result<Notice, NotifyError> {
         Ok(Notice {
             event: self.event,
+            thread: self.thread,
             channel,
             target: target.to_owned(),
             message: serde_json::to_value(message)

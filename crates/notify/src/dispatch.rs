@@ -213,10 +213,12 @@ impl Relay {
     async fn send_email(&self, d: &Leased) -> Result<Outcome, NotifyError> {
         let message: crate::EmailMessage = message_of(d)?;
         let id = d.id.to_string();
-        Ok(match self.inner.mailer.send(&id, &d.target, &message).await {
-            Ok(()) => Outcome::Delivered(None),
-            Err(e) => e.into(),
-        })
+        Ok(
+            match self.inner.mailer.send(&id, &d.target, &message).await {
+                Ok(()) => Outcome::Delivered(None),
+                Err(e) => e.into(),
+            },
+        )
     }
 
     async fn send_sms(&self, d: &Leased) -> Result<Outcome, NotifyError> {

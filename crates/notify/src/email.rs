@@ -129,9 +129,7 @@ impl Mailer {
     }
 
     fn build(&self, id: &str, to: &str, message: &EmailMessage) -> Result<Message, String> {
-        let address = to
-            .parse()
-            .map_err(|e| format!("the address {to:?}: {e}"))?;
+        let address = to.parse().map_err(|e| format!("the address {to:?}: {e}"))?;
         Message::builder()
             .from(self.from.clone())
             .to(Mailbox::new(Some(message.to_name.clone()), address))

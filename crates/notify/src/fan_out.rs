@@ -50,7 +50,9 @@ impl Relay {
             let notices = audience::notices(&tx, self.templates(), channels, &events).await?;
             rows.extend(notices.into_iter().filter_map(|n: Notice| {
                 let event = by_id.get(&n.event)?;
-                Some(delivery(event, n.channel, n.target, Some(n.message), now))
+                let mut row = delivery(event, n.channel, n.target, Some(n.message), now);
+                row.aggregate_id = Set(n.thread);
+                Some(row)
             }));
         }
         if !rows.is_empty() {

@@ -29,10 +29,10 @@ use souk_db::DatabaseConnection;
 pub use dispatch::Dispatched;
 pub use email::{EmailSettings, EmailTransport};
 pub use endpoints::{Endpoint, NewEndpoint};
-pub use messages::{EmailMessage, SmsMessage};
-pub use sms::{KannelSettings, SmsProvider};
 pub use error::NotifyError;
 pub use log::DeliveryView;
+pub use messages::{EmailMessage, SmsMessage};
+pub use sms::{KannelSettings, SmsProvider};
 pub use stats::RelayStats;
 
 /// How the relay works.

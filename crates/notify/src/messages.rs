@@ -145,7 +145,10 @@ impl Templates {
         context: &serde_json::Value,
     ) -> Result<EmailMessage, NotifyError> {
         let lang = written_in(lang);
-        let rendered = self.render(&format!("email/{}/{}.txt", lang.code(), kind.name()), context)?;
+        let rendered = self.render(
+            &format!("email/{}/{}.txt", lang.code(), kind.name()),
+            context,
+        )?;
         let (subject, body) = rendered.split_once('\n').unwrap_or((&rendered, ""));
         let subject = subject.trim().to_owned();
         let text = tidy(body);
@@ -273,10 +276,18 @@ mod tests {
                     .email(kind, lang, "Khadija", &context())
                     .unwrap_or_else(|e| panic!("{kind:?} {lang}: {e}"));
                 assert!(!email.subject.is_empty() && !email.subject.contains('\n'));
-                assert!(email.text.lines().count() >= 2, "{kind:?} {lang}: {}", email.text);
+                assert!(
+                    email.text.lines().count() >= 2,
+                    "{kind:?} {lang}: {}",
+                    email.text
+                );
                 assert!(!email.text.contains("{{"), "{}", email.text);
                 let dir = if lang == Lang::Ar { "rtl" } else { "ltr" };
-                assert!(email.html.contains(&format!("dir=\"{dir}\"")), "{}", email.html);
+                assert!(
+                    email.html.contains(&format!("dir=\"{dir}\"")),
+                    "{}",
+                    email.html
+                );
                 assert!(email.html.contains(&format!("lang=\"{lang}\"")));
             }
         }
@@ -288,8 +299,16 @@ mod tests {
         let email = templates
             .email(Kind::Placed, Lang::Fr, "Khadija", &context())
             .expect("email");
-        assert!(email.text.contains("Tajine <en> terre × 2"), "{}", email.text);
-        assert!(email.html.contains("Tajine &lt;en&gt; terre"), "{}", email.html);
+        assert!(
+            email.text.contains("Tajine <en> terre × 2"),
+            "{}",
+            email.text
+        );
+        assert!(
+            email.html.contains("Tajine &lt;en&gt; terre"),
+            "{}",
+            email.html
+        );
     }
 
     #[test]

@@ -12,9 +12,9 @@
 mod books;
 mod error;
 mod expiry;
-pub mod notices;
 pub mod machine;
 pub mod model;
+pub mod notices;
 mod place;
 pub mod plan;
 mod queries;

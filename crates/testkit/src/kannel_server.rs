@@ -126,9 +126,11 @@ impl KannelServer {
     async fn spawn(&mut self) -> Result<(), String> {
         let dir = self.dir.path();
         let conf = dir.join("kannel.conf");
-        self.children.push(quiet(Command::new(BEARERBOX).arg(&conf), "bearerbox")?);
+        self.children
+            .push(quiet(Command::new(BEARERBOX).arg(&conf), "bearerbox")?);
         wait_listening(self.ports.smsc, "bearerbox").await?;
-        self.children.push(quiet(Command::new(SMSBOX).arg(&conf), "smsbox")?);
+        self.children
+            .push(quiet(Command::new(SMSBOX).arg(&conf), "smsbox")?);
         let out = std::fs::File::create(dir.join("fakesmsc.out"))
             .map_err(|e| format!("cannot create fakesmsc.out: {e}"))?;
         // With no message to send, fakesmsc reads messages from its standard input: keep that

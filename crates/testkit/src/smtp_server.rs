@@ -52,7 +52,7 @@ impl SmtpServer {
 
     /// Every message received so far, as it arrived (RFC 5322 bytes), oldest first.
     pub fn messages(&self) -> Vec<Vec<u8>> {
-        let dir = self.maildir.path().join("new");
+        let dir = self.maildir.path().join("mail").join("new");
         let mut files: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(&dir)
             .map(|entries| {
                 entries
@@ -103,7 +103,8 @@ impl SmtpServer {
             .args(["-m", "aiosmtpd", "-n", "-l"])
             .arg(format!("127.0.0.1:{}", self.port))
             .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(self.maildir.path())
+            // A folder that does not exist yet: Python's Maildir makes it with its subfolders.
+            .arg(self.maildir.path().join("mail"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
