@@ -87,10 +87,9 @@ fn messages_of(event: &Event) -> Vec<(Kind, About)> {
         _ => Vec::new(),
     };
     match event.topic.as_str() {
-        // Placed for cash on delivery; a card order is placed when it is paid.
-        "order.pending_confirmation" if p.get("from").is_none_or(Value::is_null) => {
-            on_order(&[Kind::Placed])
-        }
+        // Placed for cash on delivery (when made, or when a buyer turns an unpaid card order
+        // into one); a card order is placed when it is paid.
+        "order.pending_confirmation" => on_order(&[Kind::Placed]),
         "order.paid" => on_order(&[Kind::Placed, Kind::NewOrder]),
         "order.confirmed" => on_order(&[Kind::Confirmed, Kind::NewOrder]),
         "order.refunded" | "order.partially_refunded" => on_order(&[Kind::Refunded]),
@@ -480,4 +479,68 @@ fn items(lang: Lang, lines: Vec<&souk_orders::Line>) -> Vec<Value> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(topic: &str, payload: Value) -> Event {
+        Event {
+            id: Uuid::now_v7(),
+            topic: topic.into(),
+            aggregate: Uuid::now_v7(),
+            payload,
+        }
+    }
+
+    fn kinds(topic: &str) -> Vec<Kind> {
+        let ids = json!({"order_id": Uuid::now_v7(), "fulfilment_id": Uuid::now_v7(), "artisan_id": Uuid::now_v7()});
+        messages_of(&event(topic, ids))
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect()
+    }
+
+    #[test]
+    fn each_event_calls_for_its_messages_and_no_others() {
+        assert_eq!(kinds("order.pending_confirmation"), [Kind::Placed]);
+        assert_eq!(kinds("order.pending_payment"), []);
+        assert_eq!(kinds("order.paid"), [Kind::Placed, Kind::NewOrder]);
+        assert_eq!(kinds("order.confirmed"), [Kind::Confirmed, Kind::NewOrder]);
+        assert_eq!(kinds("fulfilment.shipped"), [Kind::Shipped]);
+        assert_eq!(kinds("fulfilment.delivered"), [Kind::Delivered]);
+        assert_eq!(kinds("order.partially_refunded"), [Kind::Refunded]);
+        assert_eq!(kinds("order.refunded"), [Kind::Refunded]);
+        assert_eq!(kinds("payout.sent"), [Kind::Payout]);
+        for silent in [
+            "order.cancelled",
+            "order.expired",
+            "order.completed",
+            "fulfilment.accepted",
+            "fulfilment.cash_remitted",
+        ] {
+            assert_eq!(kinds(silent), [], "{silent}");
+        }
+    }
+
+    #[test]
+    fn an_event_without_its_ids_calls_for_nothing() {
+        assert!(messages_of(&event("order.confirmed", json!({}))).is_empty());
+        assert!(
+            messages_of(&event(
+                "fulfilment.shipped",
+                json!({"order_id": Uuid::now_v7()})
+            ))
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn an_order_is_named_by_the_random_end_of_its_id() {
+        let id = OrderId::from_uuid(
+            Uuid::parse_str("019af3c2-7d10-7abc-9def-0123456789ab").unwrap_or_default(),
+        );
+        assert_eq!(reference(id), "#456789AB");
+    }
 }

@@ -11,7 +11,10 @@ use futures::StreamExt;
 use souk_db::{
     ConnectionTrait,
     entities::{deliveries, outbox_events},
-    sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Statement, Value, sea_query::Expr},
+    sea_orm::{
+        ColumnTrait, EntityTrait, QueryFilter, Statement, Value,
+        sea_query::{Expr, ExprTrait},
+    },
 };
 use uuid::Uuid;
 
@@ -114,15 +117,14 @@ impl Batch {
     }
 }
 
-/// What became of a delivery.
+/// What became of a failed delivery.
 enum Recorded {
-    Delivered,
     Retry,
     Dead,
 }
 
 /// Deliveries sent at once by one replica.
-const IN_FLIGHT: usize = 16;
+pub(crate) const IN_FLIGHT: usize = 16;
 
 impl Relay {
     /// Sends the deliveries that are due (a batch at most).
@@ -132,21 +134,29 @@ impl Relay {
             return Ok(Dispatched::default());
         }
         let batch = &Batch::load(self.db(), &leased).await?;
-        let outcomes: Vec<Result<Recorded, NotifyError>> = futures::stream::iter(leased)
+        // Outcomes are recorded as they come, a handful at a time: the deliveries among them
+        // in one statement, failures one by one.
+        let mut sent = futures::stream::iter(leased)
             .map(|d| async move {
                 let outcome = self.send(&d, batch).await;
-                self.record(&d, outcome).await
+                (d, outcome)
             })
             .buffer_unordered(IN_FLIGHT)
-            .collect()
-            .await;
+            .ready_chunks(IN_FLIGHT);
         let mut done = Dispatched::default();
-        for outcome in outcomes {
-            match outcome? {
-                Recorded::Delivered => done.delivered += 1,
-                Recorded::Retry => done.failed += 1,
-                Recorded::Dead => done.dead += 1,
+        while let Some(chunk) = sent.next().await {
+            let mut delivered: Vec<(&Leased, Option<u16>)> = Vec::new();
+            for (d, outcome) in &chunk {
+                match outcome {
+                    Outcome::Delivered(code) => delivered.push((d, *code)),
+                    Outcome::Failed { .. } => match self.record_failure(d, outcome).await? {
+                        Recorded::Retry => done.failed += 1,
+                        Recorded::Dead => done.dead += 1,
+                    },
+                }
             }
+            self.record_delivered(&delivered).await?;
+            done.delivered += delivered.len() as u64;
         }
         Ok(done)
     }
@@ -264,61 +274,84 @@ impl Relay {
         })
     }
 
-    /// Records how a send ended, if this replica still holds the lease.
-    async fn record(&self, d: &Leased, outcome: Outcome) -> Result<Recorded, NotifyError> {
-        let attempts = d.attempts + 1;
+    /// Records these deliveries as delivered, those whose lease this replica still holds: one
+    /// statement per answer code (all leased in one round share their lease's end).
+    async fn record_delivered(
+        &self,
+        delivered: &[(&Leased, Option<u16>)],
+    ) -> Result<(), NotifyError> {
+        let mut by_code: HashMap<Option<u16>, Vec<Uuid>> = HashMap::new();
+        for (d, code) in delivered {
+            by_code.entry(*code).or_default().push(d.id);
+        }
+        let Some((first, _)) = delivered.first() else {
+            return Ok(());
+        };
         let now = Utc::now();
+        for (code, ids) in by_code {
+            deliveries::Entity::update_many()
+                .col_expr(
+                    deliveries::Column::Attempts,
+                    Expr::col(deliveries::Column::Attempts).add(1),
+                )
+                .col_expr(
+                    deliveries::Column::LeasedUntil,
+                    Expr::value(Option::<DateTime<Utc>>::None),
+                )
+                .col_expr(deliveries::Column::Status, Expr::value("delivered"))
+                .col_expr(deliveries::Column::DeliveredAt, Expr::value(now))
+                .col_expr(
+                    deliveries::Column::LastCode,
+                    Expr::value(code.map(i32::from)),
+                )
+                .col_expr(
+                    deliveries::Column::LastError,
+                    Expr::value(Option::<String>::None),
+                )
+                .filter(deliveries::Column::Id.is_in(ids))
+                .filter(deliveries::Column::LeasedUntil.eq(first.lease))
+                .exec(self.db())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Records a failed send, if this replica still holds the lease: tried again after a
+    /// growing wait, or dead.
+    async fn record_failure(&self, d: &Leased, outcome: &Outcome) -> Result<Recorded, NotifyError> {
+        let Outcome::Failed {
+            code,
+            error,
+            permanent,
+        } = outcome
+        else {
+            return Err(NotifyError::Corrupt("a delivery recorded as failed".into()));
+        };
+        let attempts = d.attempts + 1;
         let settings = self.settings();
-        let update = deliveries::Entity::update_many()
+        let (status, recorded) = if *permanent || attempts >= settings.max_attempts {
+            ("dead", Recorded::Dead)
+        } else {
+            ("pending", Recorded::Retry)
+        };
+        let wait = backoff::after(attempts, settings.first_backoff, settings.max_backoff);
+        let next =
+            Utc::now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
+        tracing::info!(delivery = %d.id, channel = %d.channel, attempts, status, %error, "delivery failed");
+        let error: String = error.chars().take(500).collect();
+        deliveries::Entity::update_many()
             .col_expr(deliveries::Column::Attempts, Expr::value(attempts))
             .col_expr(
                 deliveries::Column::LeasedUntil,
                 Expr::value(Option::<DateTime<Utc>>::None),
-            );
-        let (update, recorded) = match outcome {
-            Outcome::Delivered(code) => (
-                update
-                    .col_expr(deliveries::Column::Status, Expr::value("delivered"))
-                    .col_expr(deliveries::Column::DeliveredAt, Expr::value(now))
-                    .col_expr(
-                        deliveries::Column::LastCode,
-                        Expr::value(code.map(i32::from)),
-                    )
-                    .col_expr(
-                        deliveries::Column::LastError,
-                        Expr::value(Option::<String>::None),
-                    ),
-                Recorded::Delivered,
-            ),
-            Outcome::Failed {
-                code,
-                error,
-                permanent,
-            } => {
-                let (status, recorded) = if permanent || attempts >= settings.max_attempts {
-                    ("dead", Recorded::Dead)
-                } else {
-                    ("pending", Recorded::Retry)
-                };
-                let wait = backoff::after(attempts, settings.first_backoff, settings.max_backoff);
-                let next =
-                    now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
-                tracing::info!(delivery = %d.id, channel = %d.channel, attempts, status, %error, "delivery failed");
-                let error: String = error.chars().take(500).collect();
-                (
-                    update
-                        .col_expr(deliveries::Column::Status, Expr::value(status))
-                        .col_expr(deliveries::Column::NextAttemptAt, Expr::value(next))
-                        .col_expr(
-                            deliveries::Column::LastCode,
-                            Expr::value(code.map(i32::from)),
-                        )
-                        .col_expr(deliveries::Column::LastError, Expr::value(Some(error))),
-                    recorded,
-                )
-            }
-        };
-        update
+            )
+            .col_expr(deliveries::Column::Status, Expr::value(status))
+            .col_expr(deliveries::Column::NextAttemptAt, Expr::value(next))
+            .col_expr(
+                deliveries::Column::LastCode,
+                Expr::value(code.map(i32::from)),
+            )
+            .col_expr(deliveries::Column::LastError, Expr::value(Some(error)))
             .filter(deliveries::Column::Id.eq(d.id))
             .filter(deliveries::Column::LeasedUntil.eq(d.lease))
             .exec(self.db())

@@ -7,6 +7,7 @@ use std::time::Duration;
 use lettre::{
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
     message::{Mailbox, MultiPart},
+    transport::smtp::PoolConfig,
 };
 
 use crate::{NotifyError, messages::EmailMessage};
@@ -45,6 +46,9 @@ pub(crate) struct SendError {
     pub(crate) permanent: bool,
     pub(crate) message: String,
 }
+
+/// SMTP connections a replica keeps open at most: one per delivery it sends at once.
+const CONNECTIONS: u32 = crate::dispatch::IN_FLIGHT as u32;
 
 #[derive(Clone)]
 pub(crate) struct Mailer {
@@ -90,6 +94,7 @@ impl Mailer {
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
                     .map_err(|e| misconfigured(format!("the SMTP URL: {e}")))?
                     .timeout(Some(timeout))
+                    .pool_config(PoolConfig::new().max_size(CONNECTIONS))
                     .build(),
             ),
         };

@@ -4,9 +4,11 @@
 //! cash-on-delivery orders through the API: each order writes one outbox event, which calls for
 //! one email to its buyer. Then RELAYS relays at once (as that many replicas would) relay them to
 //! the SMTP server at SMTP_URL, which keeps each message in MAILDIR, until every email is
-//! delivered. Prints events/s, and checks the Maildir holds one message per event, none twice.
+//! delivered. Prints events/s and the CPU the relays used, and checks the Maildir holds one
+//! message per event, none twice.
 //!
-//!   souk-bench-relay-smtp BASE_URL DATABASE_URL SMTP_URL MAILDIR ORDERS RELAYS
+//!   souk-bench-relay-smtp seed BASE_URL ORDERS
+//!   souk-bench-relay-smtp relay DATABASE_URL SMTP_URL MAILDIR RELAYS
 
 use std::{
     collections::HashSet,
@@ -31,7 +33,13 @@ struct Api {
 }
 
 impl Api {
-    async fn call(&self, path: &str, token: Option<&str>, key: Option<&str>, body: Value) -> Result<Value, Error> {
+    async fn call(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        key: Option<&str>,
+        body: Value,
+    ) -> Result<Value, Error> {
         let mut request = self.http.post(format!("{}{path}", self.base)).json(&body);
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -83,7 +91,10 @@ async fn seed(api: &Api, orders: usize) -> Result<(), Error> {
     let mut buyers = Vec::new();
     for n in 0..BUYERS {
         let lang = ["ar", "fr", "en"][n % 3];
-        buyers.push(api.account(&format!("buyer{n}@bench.souk"), json!({"lang": lang})).await?);
+        buyers.push(
+            api.account(&format!("buyer{n}@bench.souk"), json!({"lang": lang}))
+                .await?,
+        );
     }
     let address = json!({"name": "Salma", "phone": "+212661234567", "line1": "12 Derb Sidi Moussa", "city": "Fès", "country": "MA"});
     let placed = futures::stream::iter(0..orders)
@@ -108,6 +119,24 @@ async fn scalar(db: &souk_db::DatabaseConnection, sql: &str) -> Result<i64, Erro
     Ok(row.try_get_by_index::<i64>(0)?)
 }
 
+/// CPU time this process has used (user and system), from /proc/self/stat.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name, which is in parentheses: utime and stime are the 12th
+    // and 13th of them, in clock ticks (100 a second on Linux).
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 /// The Message-IDs of the messages in the Maildir.
 fn message_ids(maildir: &str) -> Result<Vec<String>, Error> {
     let mut ids = Vec::new();
@@ -125,30 +154,48 @@ fn message_ids(maildir: &str) -> Result<Vec<String>, Error> {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().collect();
-    let [_, base, url, smtp, maildir, orders, relays] = args.as_slice() else {
-        return Err("usage: souk-bench-relay-smtp BASE_URL DATABASE_URL SMTP_URL MAILDIR ORDERS RELAYS".into());
-    };
-    let (orders, relays): (usize, usize) = (orders.parse()?, relays.parse()?);
-    let api = Api {
-        base: base.clone(),
-        http: reqwest::Client::new(),
-    };
-    let seeding = Instant::now();
-    seed(&api, orders).await?;
+    match args.as_slice() {
+        [_, mode, base, orders] if mode == "seed" => {
+            let api = Api {
+                base: base.clone(),
+                http: reqwest::Client::new(),
+            };
+            let seeding = Instant::now();
+            seed(&api, orders.parse()?).await?;
+            println!(
+                "placed {orders} orders in {:.1} s",
+                seeding.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        [_, mode, url, smtp, maildir, relays] if mode == "relay" => {
+            relay(url, smtp, maildir, relays.parse()?).await
+        }
+        _ => Err(USAGE.into()),
+    }
+}
+
+const USAGE: &str = "usage: souk-bench-relay-smtp seed BASE_URL ORDERS\n       souk-bench-relay-smtp relay DATABASE_URL SMTP_URL MAILDIR RELAYS";
+
+async fn relay(url: &str, smtp: &str, maildir: &str, relays: usize) -> Result<(), Error> {
     let db = souk_db::connect(&DbOptions::new(url)).await?;
-    let events = scalar(&db, "SELECT COUNT(*) FROM outbox_events WHERE published_at IS NULL").await?;
-    println!(
-        "placed {orders} orders in {:.1} s: {events} outbox events waiting",
-        seeding.elapsed().as_secs_f64()
-    );
+    let events = scalar(
+        &db,
+        "SELECT COUNT(*) FROM outbox_events WHERE published_at IS NULL",
+    )
+    .await?;
+    println!("{events} outbox events waiting");
     let settings = RelaySettings {
         batch: 500,
         email: EmailSettings {
-            transport: EmailTransport::Smtp { url: smtp.clone() },
+            transport: EmailTransport::Smtp {
+                url: smtp.to_owned(),
+            },
             ..EmailSettings::default()
         },
         ..RelaySettings::default()
     };
+    let cpu_before = cpu_seconds();
     let started = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..relays {
@@ -159,7 +206,11 @@ async fn main() -> Result<(), Error> {
                 if let Err(e) = relay.run_once().await {
                     eprintln!("relay round: {e}");
                 }
-                let done = scalar(&db, "SELECT COUNT(*) FROM deliveries WHERE status <> 'pending'").await;
+                let done = scalar(
+                    &db,
+                    "SELECT COUNT(*) FROM deliveries WHERE status <> 'pending'",
+                )
+                .await;
                 if done.is_ok_and(|d| d >= events) {
                     break;
                 }
@@ -170,11 +221,16 @@ async fn main() -> Result<(), Error> {
         worker.await?;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let delivered = scalar(&db, "SELECT COUNT(*) FROM deliveries WHERE channel = 'email' AND status = 'delivered'").await?;
+    let cpu = cpu_seconds() - cpu_before;
+    let delivered = scalar(
+        &db,
+        "SELECT COUNT(*) FROM deliveries WHERE channel = 'email' AND status = 'delivered'",
+    )
+    .await?;
     let ids = message_ids(maildir)?;
     let distinct: HashSet<&String> = ids.iter().collect();
     println!(
-        "RESULT smtp relays={relays} events={events} emails_delivered={delivered} emails_received={} duplicates={} seconds={elapsed:.2} events_per_s={:.0}",
+        "RESULT smtp relays={relays} events={events} emails_delivered={delivered} emails_received={} duplicates={} seconds={elapsed:.2} events_per_s={:.0} relay_cpu_s={cpu:.2}",
         ids.len(),
         ids.len() - distinct.len(),
         delivered as f64 / elapsed,
