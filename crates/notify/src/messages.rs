@@ -269,7 +269,7 @@ mod tests {
 
     #[test]
     fn every_email_renders_in_every_language_with_a_subject_text_and_html() {
-        let templates = Templates::load().expect("templates");
+        let templates = Templates::load().unwrap_or_else(|e| panic!("templates: {e}"));
         for kind in Kind::ALL {
             for lang in [Lang::Ar, Lang::Fr, Lang::En] {
                 let email = templates
@@ -295,10 +295,10 @@ mod tests {
 
     #[test]
     fn html_escapes_what_it_is_given_and_text_does_not() {
-        let templates = Templates::load().expect("templates");
+        let templates = Templates::load().unwrap_or_else(|e| panic!("templates: {e}"));
         let email = templates
             .email(Kind::Placed, Lang::Fr, "Khadija", &context())
-            .expect("email");
+            .unwrap_or_else(|e| panic!("email: {e}"));
         assert!(
             email.text.contains("Tajine <en> terre × 2"),
             "{}",
@@ -313,7 +313,7 @@ mod tests {
 
     #[test]
     fn an_arabic_new_order_sms_fits_one_ucs2_segment() {
-        let templates = Templates::load().expect("templates");
+        let templates = Templates::load().unwrap_or_else(|e| panic!("templates: {e}"));
         let context = json!({
             "order": "#7F3A9C21",
             "artisan": "خديجة الفاسي",
@@ -323,7 +323,9 @@ mod tests {
             "method": "cash_via_agent",
         });
         for kind in [Kind::NewOrder, Kind::Payout] {
-            let sms = templates.sms(kind, Lang::Ar, &context).expect("sms");
+            let sms = templates
+                .sms(kind, Lang::Ar, &context)
+                .unwrap_or_else(|e| panic!("sms: {e}"));
             // UCS-2: one 16-bit unit per character of the Basic Multilingual Plane.
             let units = sms.text.encode_utf16().count();
             assert!(units <= 70, "{kind:?}: {units} units: {}", sms.text);

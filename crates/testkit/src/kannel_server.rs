@@ -56,7 +56,7 @@ impl KannelServer {
         };
         let mut server = KannelServer {
             children: Vec::new(),
-            dir: tempfile::tempdir().expect("a temporary folder"),
+            dir: tempfile::tempdir().unwrap_or_else(|e| panic!("a temporary folder: {e}")),
             ports,
             earlier: String::new(),
         };
@@ -298,7 +298,7 @@ mod tests {
     #[test]
     fn reads_a_ucs2_message_from_fakesmsc() {
         let line = "2026-12-07 12:24:59 [9087] [0] DEBUG: Got message 1: <Souk +212600000001 ucs-2 %067%06D%06(>";
-        let sms = parse_received(line).expect("a message");
+        let sms = parse_received(line).unwrap_or_else(|| panic!("not a message: {line}"));
         assert_eq!(sms.from, "Souk");
         assert_eq!(sms.to, "+212600000001");
         assert_eq!(sms.text, "طلب");

@@ -21,7 +21,7 @@ pub struct SmtpServer {
 impl SmtpServer {
     /// Starts aiosmtpd, or returns `None` (skipped) when it is not installed outside CI.
     pub async fn start() -> Option<SmtpServer> {
-        let maildir = tempfile::tempdir().expect("a temporary folder");
+        let maildir = tempfile::tempdir().unwrap_or_else(|e| panic!("a temporary folder: {e}"));
         let mut server = SmtpServer {
             child: None,
             port: crate::free_port(),
