@@ -185,7 +185,7 @@ app_test!(async fn an_orders_life_and_a_payout_reach_the_buyer_and_the_agent_in_
     // The order and the payout are separate threads: either may arrive first.
     let mut agent_subjects: Vec<&str> = to_agent.iter().map(|m| m.subject.as_str()).collect();
     agent_subjects.sort_unstable();
-    assert_eq!(agent_subjects, ["تحويل مبلغ 680 درهم", format!("طلب جديد {reference} للتحضير").as_str()]);
+    assert_eq!(agent_subjects, ["تحويل مبلغ 680 درهم في الطريق", format!("طلب جديد {reference} للتحضير").as_str()]);
     let new_order = to_agent.iter().find(|m| m.subject.starts_with("طلب جديد")).map(|m| m.text.as_str()).unwrap_or_default();
     assert!(new_order.contains("فاطمة الزهراء") && new_order.contains("طبق آسفي × 2"), "{new_order}");
     let mut ids: Vec<&str> = got.iter().map(|m| m.message_id.as_str()).collect();
@@ -229,6 +229,10 @@ app_test!(async fn with_mail_and_sms_down_messages_wait_and_go_out_once_when_the
     }
     assert_eq!(tried, 3, "{}", dump(&env).await);
     assert_eq!(count(&env, "SELECT COUNT(*) FROM deliveries WHERE status = 'pending' AND attempts = 0").await, 1);
+    // The log admins read says why, without the SMS gateway's password.
+    assert_eq!(count(&env, "SELECT COUNT(*) FROM deliveries WHERE last_error LIKE '%Kannel unreachable%'").await, 1);
+    let leaked = format!("SELECT COUNT(*) FROM deliveries WHERE last_error LIKE '%{}%'", KannelServer::PASSWORD);
+    assert_eq!(count(&env, &leaked).await, 0, "{}", dump(&env).await);
     assert!(smtp.messages().is_empty() && kannel.messages().is_empty());
 
     smtp.restart().await;

@@ -579,23 +579,33 @@ impl Settings {
         }
         match n.email.as_str() {
             "off" | "log" => {}
-            "smtp" if !n.smtp_url.is_empty() => {}
             "smtp" => {
-                return invalid(
-                    "notify.smtp_url",
-                    "is required when notify.email = \"smtp\"",
-                );
+                let url = n.smtp_url.expose().trim();
+                if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                    return invalid(
+                        "notify.smtp_url",
+                        "must be an smtp:// or smtps:// URL when notify.email = \"smtp\"",
+                    );
+                }
             }
             _ => return invalid("notify.email", "must be off, log or smtp"),
         }
         match n.sms.as_str() {
             "off" | "log" => {}
-            "kannel" if !n.kannel_url.trim().is_empty() => {}
             "kannel" => {
-                return invalid(
-                    "notify.kannel_url",
-                    "is required when notify.sms = \"kannel\"",
-                );
+                let url = n.kannel_url.trim();
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return invalid(
+                        "notify.kannel_url",
+                        "must be smsbox's http:// or https:// sendsms URL when notify.sms = \"kannel\"",
+                    );
+                }
+                if n.kannel_username.trim().is_empty() || n.kannel_password.is_empty() {
+                    return invalid(
+                        "notify.kannel_username",
+                        "notify.kannel_username and notify.kannel_password are required",
+                    );
+                }
             }
             _ => return invalid("notify.sms", "must be off, log or kannel"),
         }

@@ -32,9 +32,6 @@ pub(crate) struct Event {
 #[derive(Debug)]
 pub(crate) struct Notice {
     pub(crate) event: Uuid,
-    /// What the recipient hears of in order: the order (whether the event is about the order
-    /// or one of its parcels), or the artisan for payouts.
-    pub(crate) thread: Uuid,
     pub(crate) channel: &'static str,
     pub(crate) target: String,
     pub(crate) message: Value,
@@ -58,15 +55,6 @@ enum About {
         currency: String,
         method: String,
     },
-}
-
-impl About {
-    fn thread(&self) -> Uuid {
-        match self {
-            About::Order(o) | About::Fulfilment(o, _) => o.into_uuid(),
-            About::Payout { artisan, .. } => artisan.into_uuid(),
-        }
-    }
 }
 
 /// The messages an event calls for.
@@ -186,19 +174,19 @@ impl Directory {
                 lang: a.lang,
             })
             .collect();
-        let phone = match artisan.agent {
-            Some(agent) => self.phones.get(&agent).map(|p| {
-                let lang = self.accounts.get(&agent).map_or(Lang::Ar, |a| a.lang);
-                (p.clone(), lang)
-            }),
-            None => artisan.phone.clone().map(|p| {
-                let lang = artisan
-                    .account
-                    .and_then(|id| self.accounts.get(&id))
-                    .map_or(artisan.default_lang, |a| a.lang);
-                (p, lang)
-            }),
-        };
+        let own_lang = artisan
+            .account
+            .and_then(|id| self.accounts.get(&id))
+            .map_or(artisan.default_lang, |a| a.lang);
+        let agents_phone = artisan.agent.and_then(|agent| {
+            let phone = self.phones.get(&agent)?.clone();
+            Some((
+                phone,
+                self.accounts.get(&agent).map_or(own_lang, |a| a.lang),
+            ))
+        });
+        // An agent without a phone on record leaves the artisan's own.
+        let phone = agents_phone.or_else(|| artisan.phone.clone().map(|p| (p, own_lang)));
         if let Some((phone, lang)) = phone {
             reach.push(Recipient {
                 channel: "sms",
@@ -244,7 +232,6 @@ pub(crate) async fn notices(
                 templates,
                 channels,
                 event: event.id,
-                thread: about.thread(),
             };
             match writer.write(*kind, about, &event.payload) {
                 Ok(mut written) => notices.append(&mut written),
@@ -263,7 +250,6 @@ struct Writer<'a> {
     templates: &'a Templates,
     channels: Channels,
     event: Uuid,
-    thread: Uuid,
 }
 
 impl Writer<'_> {
@@ -318,10 +304,16 @@ impl Writer<'_> {
             || order.fulfilments.iter().flat_map(|f| &f.lines).collect(),
             |f| f.lines.iter().collect::<Vec<_>>(),
         );
+        // What this refund paid back, and the total so far, as the event says (the order may
+        // have been refunded again since).
+        let refunded = payload
+            .get("refunded_minor")
+            .and_then(Value::as_i64)
+            .unwrap_or(order.refunded_minor);
         let amount = payload
             .pointer("/details/amount_minor")
             .and_then(Value::as_i64)
-            .unwrap_or(order.refunded_minor);
+            .unwrap_or(refunded);
         let context = json!({
             "name": buyer.display_name,
             "order": reference(order.id),
@@ -332,7 +324,7 @@ impl Writer<'_> {
             "carrier": part.and_then(|f| f.carrier.clone()),
             "tracking": part.and_then(|f| f.tracking_number.clone()),
             "amount": money(lang, amount, &order.currency),
-            "refunded": money(lang, order.refunded_minor, &order.currency),
+            "refunded": money(lang, refunded, &order.currency),
         });
         let email = self
             .templates
@@ -444,7 +436,6 @@ impl Writer<'_> {
     ) -> Result<Notice, NotifyError> {
         Ok(Notice {
             event: self.event,
-            thread: self.thread,
             channel,
             target: target.to_owned(),
             message: serde_json::to_value(message)
@@ -533,6 +524,68 @@ mod tests {
                 json!({"order_id": Uuid::now_v7()})
             ))
             .is_empty()
+        );
+    }
+
+    fn account(email: &str, lang: Lang) -> Account {
+        Account {
+            id: AccountId::new(),
+            email: email.into(),
+            display_name: email.into(),
+            role: souk_auth::Role::Agent,
+            lang,
+            created_at: chrono::Utc::now(),
+        }
+    }
+
+    /// An artisan with their own account and phone, represented by `agent`.
+    fn directory(agent: &Account, agent_phone: Option<&str>) -> (Directory, ArtisanContact) {
+        let own = account("fatima@example.ma", Lang::Fr);
+        let artisan = ArtisanContact {
+            id: ArtisanId::new(),
+            name: souk_kernel::LocalizedText::from_pairs([(Lang::Ar, "فاطمة")]),
+            default_lang: Lang::Ar,
+            account: Some(own.id),
+            agent: Some(agent.id),
+            phone: Some("+212600000002".into()),
+        };
+        let directory = Directory {
+            orders: HashMap::new(),
+            artisans: HashMap::from([(artisan.id, artisan.clone())]),
+            accounts: HashMap::from([(own.id, own), (agent.id, agent.clone())]),
+            phones: agent_phone
+                .map(|p| HashMap::from([(agent.id, p.to_owned())]))
+                .unwrap_or_default(),
+        };
+        (directory, artisan)
+    }
+
+    fn targets(reach: &[Recipient]) -> Vec<(&str, &str, Lang)> {
+        let mut t: Vec<_> = reach
+            .iter()
+            .map(|r| (r.channel, r.target.as_str(), r.lang))
+            .collect();
+        t.sort();
+        t
+    }
+
+    #[test]
+    fn an_artisan_is_reached_at_both_accounts_and_one_phone_their_agents_first() {
+        let agent = account("agent@souk.ma", Lang::Ar);
+        let (with_phone, artisan) = directory(&agent, Some("+212600000001"));
+        assert_eq!(
+            targets(&with_phone.reach(&artisan)),
+            [
+                ("email", "agent@souk.ma", Lang::Ar),
+                ("email", "fatima@example.ma", Lang::Fr),
+                ("sms", "+212600000001", Lang::Ar),
+            ]
+        );
+        // An agent with no phone on record leaves the artisan's own, in the artisan's language.
+        let (without, artisan) = directory(&agent, None);
+        assert_eq!(
+            targets(&without.reach(&artisan))[2],
+            ("sms", "+212600000002", Lang::Fr)
         );
     }
 

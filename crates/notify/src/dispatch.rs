@@ -47,6 +47,9 @@ struct Leased {
 enum Outcome {
     /// With the receiver's HTTP status, for webhooks.
     Delivered(Option<u16>),
+    /// Not tried: too little of its lease was left to be sure of recording the outcome before
+    /// another replica may take it. It is due again when the lease ends.
+    NotTried,
     Failed {
         code: Option<u16>,
         error: String,
@@ -145,18 +148,25 @@ impl Relay {
             .ready_chunks(IN_FLIGHT);
         let mut done = Dispatched::default();
         while let Some(chunk) = sent.next().await {
-            let mut delivered: Vec<(&Leased, Option<u16>)> = Vec::new();
-            for (d, outcome) in &chunk {
-                match outcome {
-                    Outcome::Delivered(code) => delivered.push((d, *code)),
-                    Outcome::Failed { .. } => match self.record_failure(d, outcome).await? {
-                        Recorded::Retry => done.failed += 1,
-                        Recorded::Dead => done.dead += 1,
-                    },
-                }
-            }
+            // What was sent is recorded first: an error recording a failure must not leave a
+            // sent message unrecorded (it would go again once its lease ends).
+            let delivered: Vec<(&Leased, Option<u16>)> = chunk
+                .iter()
+                .filter_map(|(d, outcome)| match outcome {
+                    Outcome::Delivered(code) => Some((d, *code)),
+                    _ => None,
+                })
+                .collect();
             self.record_delivered(&delivered).await?;
             done.delivered += delivered.len() as u64;
+            for (d, outcome) in &chunk {
+                if let Outcome::Failed { .. } = outcome {
+                    match self.record_failure(d, outcome).await? {
+                        Recorded::Retry => done.failed += 1,
+                        Recorded::Dead => done.dead += 1,
+                    }
+                }
+            }
         }
         Ok(done)
     }
@@ -209,15 +219,27 @@ impl Relay {
             .map_err(NotifyError::from)
     }
 
-    /// Sends one delivery by its channel.
+    /// Sends one delivery by its channel, within the relay's timeout.
     async fn send(&self, d: &Leased, batch: &Batch) -> Outcome {
-        let sent = match d.channel.as_str() {
-            "webhook" => self.post_webhook(d, batch).await,
-            "email" => self.send_email(d).await,
-            "sms" => self.send_sms(d).await,
-            other => Ok(Outcome::failed(format!("no channel {other:?}"))),
+        let timeout = self.settings().timeout;
+        let left = (d.lease - Utc::now()).to_std().unwrap_or_default();
+        if left < timeout {
+            return Outcome::NotTried;
+        }
+        let sending = async {
+            match d.channel.as_str() {
+                "webhook" => self.post_webhook(d, batch).await,
+                "email" => self.send_email(d).await,
+                "sms" => self.send_sms(d).await,
+                other => Ok(Outcome::failed(format!("no channel {other:?}"))),
+            }
         };
-        sent.unwrap_or_else(|e| Outcome::failed(e.to_string()))
+        // lettre's timeout covers only connecting: a server that goes silent mid-message
+        // would otherwise hold this round for ever.
+        match tokio::time::timeout(timeout, sending).await {
+            Ok(sent) => sent.unwrap_or_else(|e| Outcome::failed(e.to_string())),
+            Err(_) => Outcome::failed(format!("no answer within {} ms", timeout.as_millis())),
+        }
     }
 
     async fn send_email(&self, d: &Leased) -> Result<Outcome, NotifyError> {
@@ -325,7 +347,9 @@ impl Relay {
             permanent,
         } = outcome
         else {
-            return Err(NotifyError::Corrupt("a delivery recorded as failed".into()));
+            return Err(NotifyError::Corrupt(
+                "only a failed send is recorded as one".into(),
+            ));
         };
         let attempts = d.attempts + 1;
         let settings = self.settings();

@@ -13,7 +13,7 @@ use lettre::{
 use crate::{NotifyError, messages::EmailMessage};
 
 /// Where email goes.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub enum EmailTransport {
     #[default]
     Off,
@@ -22,6 +22,17 @@ pub enum EmailTransport {
     Smtp {
         url: String,
     },
+}
+
+/// The SMTP URL may hold a password: it is never printed.
+impl std::fmt::Debug for EmailTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EmailTransport::Off => f.write_str("Off"),
+            EmailTransport::Log => f.write_str("Log"),
+            EmailTransport::Smtp { .. } => f.write_str("Smtp { url: [redacted] }"),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -50,9 +50,7 @@ impl Relay {
             let notices = audience::notices(&tx, self.templates(), channels, &events).await?;
             rows.extend(notices.into_iter().filter_map(|n: Notice| {
                 let event = by_id.get(&n.event)?;
-                let mut row = delivery(event, n.channel, n.target, Some(n.message), now);
-                row.aggregate_id = Set(n.thread);
-                Some(row)
+                Some(delivery(event, n.channel, n.target, Some(n.message), now))
             }));
         }
         if !rows.is_empty() {

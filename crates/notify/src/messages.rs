@@ -3,7 +3,7 @@
 //! HTML is the text's paragraphs in `templates/email/layout.html`, with `dir="rtl"` for Arabic.
 //! Templates are compiled into the binary and all checked by the tests below.
 
-use minijinja::{AutoEscape, Environment};
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::{Deserialize, Serialize};
 use souk_kernel::{Direction, Lang};
 
@@ -121,6 +121,8 @@ pub(crate) struct Templates {
 impl Templates {
     pub(crate) fn load() -> Result<Templates, NotifyError> {
         let mut env = Environment::new();
+        // A misspelt name in a template is an error, not an empty blank in a customer's email.
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
         // Text is text; only the layout is HTML, and escapes what it is given.
         env.set_auto_escape_callback(|name| {
             if name.ends_with(".html") {

@@ -18,7 +18,7 @@ pub enum SmsProvider {
 }
 
 /// Kannel's smsbox: its `sendsms` URL and a `sendsms-user` account.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct KannelSettings {
     /// `http://host:13013/cgi-bin/sendsms`
     pub url: String,
@@ -26,6 +26,17 @@ pub struct KannelSettings {
     pub password: String,
     /// The sender name or number shown on the phone (`from`), if the operator allows one.
     pub sender: String,
+}
+
+impl std::fmt::Debug for KannelSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KannelSettings")
+            .field("url", &self.url)
+            .field("username", &self.username)
+            .field("password", &"[redacted]")
+            .field("sender", &self.sender)
+            .finish()
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -91,9 +102,11 @@ impl SmsGateway {
             .query(&query)
             .send()
             .await
+            // Without the URL: its query holds the sendsms password, and the error is kept with
+            // the delivery.
             .map_err(|e| SendError {
                 permanent: false,
-                message: format!("Kannel unreachable: {e}"),
+                message: format!("Kannel unreachable: {}", causes(&e.without_url())),
             })?;
         let status = answer.status();
         if status.is_success() {
@@ -105,4 +118,17 @@ impl SmsGateway {
             message: format!("Kannel answered {status}: {}", body.trim()),
         })
     }
+}
+
+/// An error and its causes, one after the other (reqwest's own message says only "error sending
+/// request").
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

@@ -275,10 +275,13 @@ pub(crate) fn record_inserts(changes: &[Change<'_>]) -> Vec<InsertStatement> {
         at: Set(c.at),
     });
     let events = changes.iter().map(|c| {
-        let (topic, aggregate) = match c.fulfilment {
-            Some(f) => (format!("fulfilment.{}", c.to), f.into_uuid()),
-            None => (format!("order.{}", c.to), c.order.into_uuid()),
+        // The order is the aggregate of its parcels' events too: whoever follows it hears of
+        // "confirmed" before "shipped" before "delivered".
+        let topic = match c.fulfilment {
+            Some(_) => format!("fulfilment.{}", c.to),
+            None => format!("order.{}", c.to),
         };
+        let aggregate = c.order.into_uuid();
         let mut payload = json!({
             "order_id": c.order,
             "fulfilment_id": c.fulfilment,

@@ -143,3 +143,66 @@ fn a_missing_environment_file_is_an_error() {
         Ok(())
     });
 }
+
+#[test]
+fn a_notification_channel_is_refused_without_what_it_needs() {
+    let cases: [(&[(&str, &str)], &str); 4] = [
+        (&[("SOUK_NOTIFY__EMAIL", "smtp")], "notify.smtp_url"),
+        (
+            &[
+                ("SOUK_NOTIFY__EMAIL", "smtp"),
+                ("SOUK_NOTIFY__SMTP_URL", "mail.internal:25"),
+            ],
+            "notify.smtp_url",
+        ),
+        (
+            &[
+                ("SOUK_NOTIFY__SMS", "kannel"),
+                (
+                    "SOUK_NOTIFY__KANNEL_URL",
+                    "kannel.internal:13013/cgi-bin/sendsms",
+                ),
+            ],
+            "notify.kannel_url",
+        ),
+        (
+            &[
+                ("SOUK_NOTIFY__SMS", "kannel"),
+                (
+                    "SOUK_NOTIFY__KANNEL_URL",
+                    "http://kannel.internal:13013/cgi-bin/sendsms",
+                ),
+            ],
+            "notify.kannel_username",
+        ),
+    ];
+    for (env, key) in cases {
+        Jail::expect_with(|jail| {
+            for (name, value) in env {
+                jail.set_env(name, value);
+            }
+            let err = load_in(jail)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(err.contains(key), "{env:?}: {err}");
+            Ok(())
+        });
+    }
+    Jail::expect_with(|jail| {
+        jail.set_env("SOUK_NOTIFY__SMS", "kannel");
+        jail.set_env(
+            "SOUK_NOTIFY__KANNEL_URL",
+            "http://kannel.internal:13013/cgi-bin/sendsms",
+        );
+        jail.set_env("SOUK_NOTIFY__KANNEL_USERNAME", "souk");
+        jail.set_env("SOUK_NOTIFY__KANNEL_PASSWORD", "secret");
+        let settings = load_in(jail).map_err(|e| e.to_string())?;
+        let shown = format!("{:?}", settings.relay_settings());
+        assert!(
+            shown.contains("kannel.internal") && !shown.contains("secret"),
+            "{shown}"
+        );
+        Ok(())
+    });
+}
