@@ -50,31 +50,33 @@ enum Outcome {
     /// Not tried: too little of its lease was left to be sure of recording the outcome before
     /// another replica may take it. It is due again when the lease ends.
     NotTried,
-    Failed {
-        code: Option<u16>,
-        error: String,
-        /// Trying again cannot help (an address the mail server refuses outright).
-        permanent: bool,
-    },
+    Failed(Failure),
 }
 
-impl Outcome {
-    fn failed(error: impl Into<String>) -> Outcome {
-        Outcome::Failed {
+/// Why a send failed, and whether trying again could help.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    /// The receiver's HTTP status, for webhooks that answered.
+    pub(crate) code: Option<u16>,
+    pub(crate) message: String,
+    /// Trying again cannot help (an address the mail server refuses outright).
+    pub(crate) permanent: bool,
+}
+
+impl Failure {
+    /// A failure that may pass: tried again later.
+    pub(crate) fn passing(message: impl Into<String>) -> Failure {
+        Failure {
             code: None,
-            error: error.into(),
+            message: message.into(),
             permanent: false,
         }
     }
 }
 
-impl From<crate::email::SendError> for Outcome {
-    fn from(e: crate::email::SendError) -> Self {
-        Outcome::Failed {
-            code: None,
-            error: e.message,
-            permanent: e.permanent,
-        }
+impl Outcome {
+    fn failed(message: impl Into<String>) -> Outcome {
+        Outcome::Failed(Failure::passing(message))
     }
 }
 
@@ -160,8 +162,8 @@ impl Relay {
             self.record_delivered(&delivered).await?;
             done.delivered += delivered.len() as u64;
             for (d, outcome) in &chunk {
-                if let Outcome::Failed { .. } = outcome {
-                    match self.record_failure(d, outcome).await? {
+                if let Outcome::Failed(failure) = outcome {
+                    match self.record_failure(d, failure).await? {
                         Recorded::Retry => done.failed += 1,
                         Recorded::Dead => done.dead += 1,
                     }
@@ -248,7 +250,7 @@ impl Relay {
         Ok(
             match self.inner.mailer.send(&id, &d.target, &message).await {
                 Ok(()) => Outcome::Delivered(None),
-                Err(e) => e.into(),
+                Err(failure) => Outcome::Failed(failure),
             },
         )
     }
@@ -257,7 +259,7 @@ impl Relay {
         let message: crate::SmsMessage = message_of(d)?;
         Ok(match self.inner.sms.send(&d.target, &message.text).await {
             Ok(()) => Outcome::Delivered(None),
-            Err(e) => e.into(),
+            Err(failure) => Outcome::Failed(failure),
         })
     }
 
@@ -287,12 +289,11 @@ impl Relay {
             Ok(answer) if answer.status().is_success() => {
                 Outcome::Delivered(Some(answer.status().as_u16()))
             }
-            Ok(answer) => Outcome::Failed {
+            Ok(answer) => Outcome::Failed(Failure {
                 code: Some(answer.status().as_u16()),
-                error: format!("answered {}", answer.status()),
-                permanent: false,
-            },
-            Err(e) => Outcome::failed(e.to_string()),
+                ..Failure::passing(format!("answered {}", answer.status()))
+            }),
+            Err(e) => Outcome::failed(crate::causes(&e)),
         })
     }
 
@@ -340,17 +341,12 @@ impl Relay {
 
     /// Records a failed send, if this replica still holds the lease: tried again after a
     /// growing wait, or dead.
-    async fn record_failure(&self, d: &Leased, outcome: &Outcome) -> Result<Recorded, NotifyError> {
-        let Outcome::Failed {
+    async fn record_failure(&self, d: &Leased, failure: &Failure) -> Result<Recorded, NotifyError> {
+        let Failure {
             code,
-            error,
+            message: error,
             permanent,
-        } = outcome
-        else {
-            return Err(NotifyError::Corrupt(
-                "only a failed send is recorded as one".into(),
-            ));
-        };
+        } = failure;
         let attempts = d.attempts + 1;
         let settings = self.settings();
         let (status, recorded) = if *permanent || attempts >= settings.max_attempts {

@@ -10,7 +10,7 @@ use lettre::{
     transport::smtp::PoolConfig,
 };
 
-use crate::{NotifyError, messages::EmailMessage};
+use crate::{NotifyError, dispatch::Failure, messages::EmailMessage};
 
 /// Where email goes.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -49,13 +49,6 @@ impl Default for EmailSettings {
             from: "Souk <no-reply@souk.ma>".into(),
         }
     }
-}
-
-/// Why a send failed, and whether trying again could help.
-#[derive(Debug)]
-pub(crate) struct SendError {
-    pub(crate) permanent: bool,
-    pub(crate) message: String,
 }
 
 /// SMTP connections a replica keeps open at most: one per delivery it sends at once.
@@ -123,23 +116,20 @@ impl Mailer {
         id: &str,
         to: &str,
         message: &EmailMessage,
-    ) -> Result<(), SendError> {
-        let email = self.build(id, to, message).map_err(|message| SendError {
+    ) -> Result<(), Failure> {
+        let email = self.build(id, to, message).map_err(|message| Failure {
             permanent: true,
-            message,
+            ..Failure::passing(message)
         })?;
         match &self.transport {
-            Transport::Off => Err(SendError {
-                permanent: false,
-                message: "email is off".into(),
-            }),
+            Transport::Off => Err(Failure::passing("email is off")),
             Transport::Log => {
                 tracing::info!(to, subject = %message.subject, text = %message.text, "email (not sent: notify.email = \"log\")");
                 Ok(())
             }
-            Transport::Smtp(smtp) => smtp.send(email).await.map(|_| ()).map_err(|e| SendError {
+            Transport::Smtp(smtp) => smtp.send(email).await.map(|_| ()).map_err(|e| Failure {
                 permanent: e.is_permanent(),
-                message: e.to_string(),
+                ..Failure::passing(e.to_string())
             }),
         }
     }

@@ -153,6 +153,19 @@ impl Relay {
     }
 }
 
+/// An error and its causes, one after the other (reqwest's own message says only "error sending
+/// request").
+pub(crate) fn causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// Webhooks and their deliveries are the admins' to manage.
 pub(crate) fn require_admin(principal: &souk_auth::Principal) -> Result<(), NotifyError> {
     if principal.role == souk_auth::Role::Admin {

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::{NotifyError, email::SendError};
+use crate::{NotifyError, dispatch::Failure};
 
 /// Where short messages go.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -67,12 +67,9 @@ impl SmsGateway {
     }
 
     /// Hands `text` to the provider for `to` (`+212…`).
-    pub(crate) async fn send(&self, to: &str, text: &str) -> Result<(), SendError> {
+    pub(crate) async fn send(&self, to: &str, text: &str) -> Result<(), Failure> {
         match &self.provider {
-            SmsProvider::Off => Err(SendError {
-                permanent: false,
-                message: "SMS is off".into(),
-            }),
+            SmsProvider::Off => Err(Failure::passing("SMS is off")),
             SmsProvider::Log => {
                 tracing::info!(to, text, "SMS (not sent: notify.sms = \"log\")");
                 Ok(())
@@ -81,7 +78,7 @@ impl SmsGateway {
         }
     }
 
-    async fn kannel(&self, k: &KannelSettings, to: &str, text: &str) -> Result<(), SendError> {
+    async fn kannel(&self, k: &KannelSettings, to: &str, text: &str) -> Result<(), Failure> {
         // UCS-2 (coding 2) for text beyond ASCII, as Arabic is: 70 characters a segment
         // instead of 160, but every character arrives.
         let coding = if text.is_ascii() { "0" } else { "2" };
@@ -104,31 +101,20 @@ impl SmsGateway {
             .await
             // Without the URL: its query holds the sendsms password, and the error is kept with
             // the delivery.
-            .map_err(|e| SendError {
-                permanent: false,
-                message: format!("Kannel unreachable: {}", causes(&e.without_url())),
+            .map_err(|e| {
+                Failure::passing(format!(
+                    "Kannel unreachable: {}",
+                    crate::causes(&e.without_url())
+                ))
             })?;
         let status = answer.status();
         if status.is_success() {
             return Ok(());
         }
         let body = answer.text().await.unwrap_or_default();
-        Err(SendError {
-            permanent: false,
-            message: format!("Kannel answered {status}: {}", body.trim()),
-        })
+        Err(Failure::passing(format!(
+            "Kannel answered {status}: {}",
+            body.trim()
+        )))
     }
-}
-
-/// An error and its causes, one after the other (reqwest's own message says only "error sending
-/// request").
-fn causes(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
