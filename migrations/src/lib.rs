@@ -14,6 +14,7 @@ mod m20261203_000008_index_notable_scans;
 mod m20261207_000009_add_crafts_retired_at;
 mod m20261207_000010_create_deliveries;
 mod m20261207_000011_add_contacts;
+mod m20261207_000012_account_life;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000009_add_crafts_retired_at::Migration),
             Box::new(m20261207_000010_create_deliveries::Migration),
             Box::new(m20261207_000011_add_contacts::Migration),
+            Box::new(m20261207_000012_account_life::Migration),
         ]
     }
 }

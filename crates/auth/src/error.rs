@@ -19,6 +19,12 @@ pub enum AuthError {
     RateLimited { retry_after: Duration },
     #[error("missing, unknown or expired token")]
     Unauthenticated,
+    #[error("the current password is wrong")]
+    WrongPassword,
+    #[error("this link is unknown, already used or expired")]
+    TokenInvalid,
+    #[error("this email is already verified")]
+    AlreadyVerified,
     #[error("password hashing failed: {0}")]
     Hashing(String),
     #[error(transparent)]

@@ -12,5 +12,6 @@ pub use error::AuthError;
 pub use password::{PasswordHasher, PasswordParams};
 pub use role::Role;
 pub use service::{
-    Account, AuthService, AuthSettings, NewAccount, PreparedAccount, Principal, Session,
+    Account, AccountChanges, AuthService, AuthSettings, NewAccount, PreparedAccount, Principal,
+    Session,
 };

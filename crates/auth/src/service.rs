@@ -1,18 +1,19 @@
-//! The accounts service: sign up, sign in, and who a bearer token belongs to.
+//! The accounts service: sign up, and who an account is. Sessions, passwords, one-time
+//! tokens sent by email and profile changes each have their own module below.
 
 use std::{sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
 use souk_cache::{Cache, RateDecision};
 use souk_db::{
-    ConnectionTrait, DatabaseConnection,
-    entities::{accounts, sessions},
+    ConnectionTrait, DatabaseConnection, begin_write,
+    entities::accounts,
     is_unique_violation,
     sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set},
 };
 use souk_kernel::{AccountId, Lang};
 
-use crate::{AuthError, PasswordHasher, PasswordParams, Role, token, validate};
+use crate::{AuthError, PasswordHasher, PasswordParams, Role, validate};
 
 #[derive(Clone, Debug)]
 pub struct AuthSettings {
@@ -21,6 +22,18 @@ pub struct AuthSettings {
     pub login_limit_per_address: u64,
     pub login_window: Duration,
     pub password: PasswordParams,
+    /// How long a password-reset link works.
+    pub reset_ttl: Duration,
+    /// How long an email-verification link works.
+    pub verification_ttl: Duration,
+    /// Password-reset and verification emails allowed per window, per address asked for and
+    /// per client address.
+    pub email_limit_per_account: u64,
+    pub email_limit_per_address: u64,
+    pub email_window: Duration,
+    /// The page of the shop that takes the tokens sent by email:
+    /// `<links_url>/reset-password?token=…` and `<links_url>/verify-email?token=…`.
+    pub links_url: String,
 }
 
 impl Default for AuthSettings {
@@ -31,6 +44,12 @@ impl Default for AuthSettings {
             login_limit_per_address: 30,
             login_window: Duration::from_secs(900),
             password: PasswordParams::default(),
+            reset_ttl: Duration::from_secs(30 * 60),
+            verification_ttl: Duration::from_secs(7 * 24 * 3600),
+            email_limit_per_account: 3,
+            email_limit_per_address: 20,
+            email_window: Duration::from_secs(3600),
+            links_url: "http://127.0.0.1:8080/account".to_owned(),
         }
     }
 }
@@ -71,6 +90,8 @@ pub struct Account {
     pub display_name: String,
     pub role: Role,
     pub lang: Lang,
+    /// When they proved the email theirs; `None` until then.
+    pub email_verified_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -101,13 +122,21 @@ pub struct AuthService {
     cache: Cache,
     hasher: PasswordHasher,
     settings: Arc<AuthSettings>,
-    /// Sessions recently checked, by token hash: every authenticated request needs one, and a
-    /// session never changes (no sign-out yet, roles are fixed at creation). Entries live a
-    /// minute and never past the session's own expiry.
-    sessions: moka::future::Cache<String, (Principal, chrono::DateTime<Utc>)>,
 }
 
 impl AuthService {
+    /// Counts one attempt against each bucket; the first one over its limit refuses it.
+    async fn limit(&self, buckets: &[(String, u64)], window: Duration) -> Result<(), AuthError> {
+        for (bucket, limit) in buckets {
+            if let RateDecision::Limited { retry_after } =
+                self.cache.rate_limit(bucket, *limit, window).await
+            {
+                return Err(AuthError::RateLimited { retry_after });
+            }
+        }
+        Ok(())
+    }
+
     pub fn new(
         db: DatabaseConnection,
         cache: Cache,
@@ -119,10 +148,6 @@ impl AuthService {
             cache,
             hasher,
             settings: Arc::new(settings),
-            sessions: moka::future::Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(std::time::Duration::from_secs(60))
-                .build(),
         })
     }
 
@@ -163,6 +188,7 @@ impl AuthService {
             role: Set(prepared.role.as_str().to_owned()),
             display_name: Set(prepared.display_name),
             lang: Set(prepared.lang.code().to_owned()),
+            email_verified_at: Set(None),
             created_at: Set(now),
         };
         let row = row.insert(conn).await.map_err(|e| {
@@ -202,10 +228,17 @@ impl AuthService {
             .collect()
     }
 
-    /// Self sign-up of a buyer or artisan account.
+    /// Self sign-up of a buyer or artisan account. A buyer is sent a link that verifies their
+    /// email, in the same transaction.
     pub async fn register(&self, new: NewAccount) -> Result<Account, AuthError> {
         let prepared = self.prepare(new, false).await?;
-        Self::insert(&self.db, prepared).await
+        let tx = begin_write(&self.db).await?;
+        let account = Self::insert(&tx, prepared).await?;
+        if account.role == Role::Buyer {
+            self.send_verification(&tx, &account).await?;
+        }
+        tx.commit().await?;
+        Ok(account)
     }
 
     /// An operator creating an account of any role (the `souk accounts create` command).
@@ -213,111 +246,9 @@ impl AuthService {
         let prepared = self.prepare(new, true).await?;
         Self::insert(&self.db, prepared).await
     }
-
-    /// Signs in. Attempts are limited per client address and per account (shared by all
-    /// replicas through the cache) before any password is checked.
-    pub async fn login(
-        &self,
-        email: &str,
-        password: String,
-        client: &str,
-    ) -> Result<Session, AuthError> {
-        let email = email.trim().to_lowercase();
-        let window = self.settings.login_window;
-        let buckets = [
-            (
-                format!("login:addr:{client}"),
-                self.settings.login_limit_per_address,
-            ),
-            (
-                format!("login:acct:{email}"),
-                self.settings.login_limit_per_account,
-            ),
-        ];
-        for (bucket, limit) in buckets {
-            if let RateDecision::Limited { retry_after } =
-                self.cache.rate_limit(&bucket, limit, window).await
-            {
-                return Err(AuthError::RateLimited { retry_after });
-            }
-        }
-
-        // No account has an address that is not one (sign-up checks it), so none is looked up.
-        let Ok(email) = validate::email(&email) else {
-            return Err(AuthError::InvalidCredentials);
-        };
-        let row = accounts::Entity::find()
-            .filter(accounts::Column::Email.eq(&email))
-            .one(&self.db)
-            .await?;
-        let phc = row.as_ref().map(|r| r.password_hash.clone());
-        if !self.hasher.verify(password, phc).await {
-            return Err(AuthError::InvalidCredentials);
-        }
-        let Some(row) = row else {
-            return Err(AuthError::InvalidCredentials);
-        };
-        let account = account_from_row(row)?;
-
-        let now = Utc::now();
-        let token = token::random_token();
-        let ttl = chrono::Duration::from_std(self.settings.token_ttl)
-            .unwrap_or(chrono::Duration::days(7));
-        let expires_at = now + ttl;
-        sessions::ActiveModel {
-            token_hash: Set(token::token_hash(&token)),
-            account_id: Set(account.id.into_uuid()),
-            created_at: Set(now),
-            expires_at: Set(expires_at),
-        }
-        .insert(&self.db)
-        .await?;
-        // Housekeeping: this account's expired sessions go when it signs in again.
-        sessions::Entity::delete_many()
-            .filter(sessions::Column::AccountId.eq(account.id.into_uuid()))
-            .filter(sessions::Column::ExpiresAt.lte(now))
-            .exec(&self.db)
-            .await?;
-        Ok(Session {
-            token,
-            expires_at,
-            account,
-        })
-    }
-
-    /// Who holds this bearer token, if it is a live session's.
-    pub async fn authenticate(&self, bearer: &str) -> Result<Principal, AuthError> {
-        if !bearer.starts_with(token::PREFIX) || bearer.len() > 128 {
-            return Err(AuthError::Unauthenticated);
-        }
-        let hash = token::token_hash(bearer);
-        let now = Utc::now();
-        if let Some((principal, expires_at)) = self.sessions.get(&hash).await
-            && expires_at > now
-        {
-            return Ok(principal);
-        }
-        // The session and its account in one query.
-        let (session, account) = sessions::Entity::find_by_id(hash.clone())
-            .find_also_related(accounts::Entity)
-            .one(&self.db)
-            .await?
-            .filter(|(s, _)| s.expires_at > now)
-            .ok_or(AuthError::Unauthenticated)?;
-        let account = account.ok_or(AuthError::Unauthenticated)?;
-        let account = account_from_row(account)?;
-        let principal = Principal {
-            account_id: account.id,
-            role: account.role,
-        };
-        self.sessions
-            .insert(hash, (principal, session.expires_at))
-            .await;
-        Ok(principal)
-    }
 }
 
-fn account_from_row(row: accounts::Model) -> Result<Account, AuthError> {
+pub(crate) fn account_from_row(row: accounts::Model) -> Result<Account, AuthError> {
     let role = row
         .role
         .parse()
@@ -329,9 +260,16 @@ fn account_from_row(row: accounts::Model) -> Result<Account, AuthError> {
         role,
         // Written only from a `Lang`; anything else would be a hand edit: read it as French.
         lang: row.lang.parse().unwrap_or(Lang::Fr),
+        email_verified_at: row.email_verified_at,
         created_at: row.created_at,
     })
 }
 
+mod one_time;
+mod passwords;
+mod profile;
+mod sessions;
 #[cfg(test)]
 mod tests;
+
+pub use profile::AccountChanges;

@@ -8,7 +8,7 @@ use souk_audit::{Actor, AuditEntry, Subject, Via};
 use souk_auth::{Account, AuthService, NewAccount, Principal, Role};
 use souk_cache::{Cache, CacheKey};
 use souk_db::{DatabaseConnection, DatabaseTransaction, begin_write};
-use souk_kernel::{ArtisanId, CraftId, Cursor, LocalizedText, Page, ProductId};
+use souk_kernel::{AccountId, ArtisanId, CraftId, Cursor, LocalizedText, Page, ProductId};
 
 use crate::{
     CatalogError,
@@ -110,6 +110,14 @@ impl Catalog {
                     .ok_or(CatalogError::NotFound("artisan"))
             })
             .await
+    }
+
+    /// The artisan profile of an artisan's account, if it has one.
+    pub async fn artisan_of_account(
+        &self,
+        account: AccountId,
+    ) -> Result<Option<ArtisanId>, CatalogError> {
+        Ok(store::artisans::of_account(&self.db, account).await?)
     }
 
     /// A product. Drafts and archived products are visible only to their artisan and admins.

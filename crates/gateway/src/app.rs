@@ -31,6 +31,8 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
     config::{MigrateOnStart, Settings},
+    cors,
+    deadline::{self, Deadlines},
     error::{ApiError, RetryOnce},
     lifecycle::{Lifecycle, ShutdownPolicy},
     openapi::ApiDoc,
@@ -158,6 +160,12 @@ pub fn auth_settings(settings: &Settings) -> AuthSettings {
             iterations: a.argon2_iterations,
             parallelism: a.argon2_parallelism,
         },
+        reset_ttl: Duration::from_secs(a.reset_ttl_minutes.saturating_mul(60)),
+        verification_ttl: Duration::from_secs(a.verification_ttl_hours.saturating_mul(3600)),
+        email_limit_per_account: a.email_limit_per_account,
+        email_limit_per_address: a.email_limit_per_address,
+        email_window: Duration::from_secs(a.email_window_seconds),
+        links_url: settings.account_links_url(),
     }
 }
 
@@ -421,27 +429,41 @@ async fn scan_flusher(labels: Labels, every: Duration, lifecycle: Arc<Lifecycle>
 }
 
 /// The router: documented API routes, the OpenAPI document and docs page, and the middleware
-/// every request passes (request id, trace, panic guard, body limit, timeout, metrics).
+/// every request passes (request id, trace, CORS for `/v1` where configured, panic guard, body
+/// limit, deadlines, metrics).
 pub fn router(state: AppState, settings: &Settings) -> Router {
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(routes::api())
         .merge(routes::uploads(settings.photos.max_upload_bytes))
         .split_for_parts();
-    let timeout = Duration::from_millis(settings.http.request_timeout_ms);
-    api.merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+    let deadlines = Deadlines {
+        request: Duration::from_millis(settings.http.request_timeout_ms),
+        body_idle: Duration::from_millis(settings.http.body_timeout_ms),
+    };
+    let routed = api
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .route("/media/{*key}", axum::routing::get(routes::photos::file))
         .merge(routes::label_links())
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(retry_lost_connection))
-        .layer(middleware::from_fn_with_state(state.metrics.clone(), telemetry::track))
+        .layer(middleware::from_fn_with_state(
+            state.metrics.clone(),
+            telemetry::track,
+        ))
         .layer(middleware::from_fn_with_state(
             state.lifecycle.clone(),
             close_when_draining,
         ))
-        .layer(middleware::from_fn_with_state(timeout, time_limit))
+        .layer(middleware::from_fn_with_state(deadlines, deadline::enforce))
         .layer(DefaultBodyLimit::max(settings.http.body_limit_bytes))
-        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(CatchPanicLayer::custom(panic_response));
+    // Outside the panic guard, so a 500 reaches the browser that asked for it.
+    let routed = match cors::layer(&settings.http.cors_origins) {
+        Some(rules) => routed.layer(middleware::from_fn_with_state(rules, cors::for_api)),
+        None => routed,
+    };
+    routed
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()
@@ -465,18 +487,6 @@ async fn method_not_allowed() -> ApiError {
         "method_not_allowed",
         "Method not allowed on this route",
     )
-}
-
-async fn time_limit(State(limit): State<Duration>, request: Request, next: Next) -> Response {
-    match tokio::time::timeout(limit, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "request_timeout",
-            "The request took too long",
-        )
-        .into_response(),
-    }
 }
 
 /// Runs a read once more when the database dropped its connection under it (a restart, a

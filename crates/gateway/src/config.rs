@@ -138,6 +138,12 @@ pub struct AuthConfig {
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
+    pub reset_ttl_minutes: u64,
+    pub verification_ttl_hours: u64,
+    pub email_limit_per_account: u64,
+    pub email_limit_per_address: u64,
+    pub email_window_seconds: u64,
+    pub links_url: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -261,9 +267,16 @@ pub struct LabelsConfig {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpSettings {
+    /// The whole request, its body and our answer; past it, 503 `request_timeout` (408
+    /// `body_timeout` when it was the client's body we were still waiting for).
     pub request_timeout_ms: u64,
+    /// The longest a client may pause while sending the body it announced: 408 `body_timeout`.
+    pub body_timeout_ms: u64,
     pub body_limit_bytes: usize,
     pub trust_forwarded_for: bool,
+    /// The web front ends allowed to call `/v1` from a browser, as browsers send their `Origin`
+    /// (`https://souk.ma`, `http://localhost:5173`). Empty: no CORS headers at all.
+    pub cors_origins: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -386,9 +399,9 @@ impl Settings {
     }
 
     /// The labels' settings, as the labels crate takes them, with the replica's heavy-work slots.
-    pub fn label_settings(&self, work: souk_kernel::WorkSlots) -> souk_labels::LabelSettings {
-        let l = &self.labels;
-        let base_url = match l.base_url.trim() {
+    /// The brand's public address: `labels.base_url`, or `http://<listen>` when it is empty.
+    fn public_base_url(&self) -> String {
+        match self.labels.base_url.trim() {
             "" => {
                 let mut listen = self.listen;
                 if listen.ip().is_unspecified() {
@@ -397,9 +410,21 @@ impl Settings {
                 format!("http://{listen}")
             }
             url => url.trim_end_matches('/').to_owned(),
-        };
+        }
+    }
+
+    /// Where the links of password-reset and verification emails point.
+    pub fn account_links_url(&self) -> String {
+        match self.auth.links_url.trim() {
+            "" => format!("{}/account", self.public_base_url()),
+            url => url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    pub fn label_settings(&self, work: souk_kernel::WorkSlots) -> souk_labels::LabelSettings {
+        let l = &self.labels;
         souk_labels::LabelSettings {
-            base_url,
+            base_url: self.public_base_url(),
             brand_name: l.brand_name.clone(),
             keyring: self.label_keyring(),
             create_keyring: l.create_keyring,
@@ -478,6 +503,33 @@ impl Settings {
         let settings: Settings = figment.extract()?;
         settings.validate()?;
         Ok(settings)
+    }
+
+    fn check_account_links(&self) -> Result<(), ConfigError> {
+        let a = &self.auth;
+        let invalid = |key: &'static str, message: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                message: message.into(),
+            })
+        };
+        if a.reset_ttl_minutes == 0 || a.verification_ttl_hours == 0 {
+            return invalid("auth.reset_ttl_minutes", "links must work above 0");
+        }
+        if a.email_limit_per_account == 0
+            || a.email_limit_per_address == 0
+            || a.email_window_seconds == 0
+        {
+            return invalid(
+                "auth.email_limit_per_account",
+                "email limits must be above 0",
+            );
+        }
+        let links = a.links_url.trim();
+        if !(links.is_empty() || links.starts_with("https://") || links.starts_with("http://")) {
+            return invalid("auth.links_url", "must start with https:// (or http://)");
+        }
+        Ok(())
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -644,6 +696,7 @@ impl Settings {
         if self.auth.login_window_seconds == 0 {
             return invalid("auth.login_window_seconds", "must be above 0");
         }
+        self.check_account_links()?;
         if self.auth.argon2_memory_kib < 8 * self.auth.argon2_parallelism.max(1)
             || self.auth.argon2_iterations == 0
         {
@@ -657,6 +710,14 @@ impl Settings {
         }
         if self.http.request_timeout_ms == 0 {
             return invalid("http.request_timeout_ms", "must be above 0");
+        }
+        if self.http.body_timeout_ms == 0 {
+            return invalid("http.body_timeout_ms", "must be above 0");
+        }
+        for origin in &self.http.cors_origins {
+            if let Err(why) = check_origin(origin) {
+                return invalid("http.cors_origins", &format!("{origin:?}: {why}"));
+            }
         }
         if !(1_024..=16 * 1024 * 1024).contains(&self.http.body_limit_bytes) {
             return invalid("http.body_limit_bytes", "must be between 1 KiB and 16 MiB");
@@ -720,6 +781,61 @@ impl Settings {
         let url = self.cache.redis_url.expose().trim();
         (!url.is_empty()).then_some(url)
     }
+}
+
+/// Whether `origin` is written as browsers send it in `Origin` (compared byte for byte):
+/// `scheme://host[:port]`, lowercase, without a path, a trailing `/` or the scheme's default
+/// port. `*` is refused: the origins are listed, so the operator sees who may call the API.
+fn check_origin(origin: &str) -> Result<(), &'static str> {
+    if origin == "*" {
+        return Err("\"*\" is not allowed: list each web front end's origin");
+    }
+    let (scheme, authority) = origin
+        .split_once("://")
+        .ok_or("must be scheme://host[:port], as https://souk.ma")?;
+    let default_port = match scheme {
+        "https" => "443",
+        "http" => "80",
+        _ => return Err("must start with https:// or http://"),
+    };
+    if authority.contains(['/', '?', '#', '@']) {
+        return Err("an origin has no path, query or user (and no trailing /)");
+    }
+    let port = match authority.strip_prefix('[') {
+        // An IPv6 address, as browsers write it: [::1]
+        Some(v6) => {
+            let (address, after) = v6.split_once(']').ok_or("unclosed [ in the host")?;
+            let hex = |c: char| c.is_ascii_digit() || ('a'..='f').contains(&c) || ":.".contains(c);
+            if address.is_empty() || !address.chars().all(hex) {
+                return Err("not an IPv6 address in lowercase");
+            }
+            match after {
+                "" => None,
+                _ => Some(after.strip_prefix(':').ok_or("junk after the ]")?),
+            }
+        }
+        None => {
+            let (host, port) = match authority.split_once(':') {
+                Some((host, port)) => (host, Some(port)),
+                None => (authority, None),
+            };
+            let name = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "-.".contains(c);
+            if host.is_empty() || !host.chars().all(name) || host.split('.').any(str::is_empty) {
+                return Err("the host must be a lowercase name or address (punycode for others)");
+            }
+            port
+        }
+    };
+    if let Some(port) = port {
+        let digits = !port.is_empty() && port.chars().all(|c| c.is_ascii_digit());
+        if !digits || port.starts_with('0') || port.parse::<u16>().is_err() {
+            return Err("the port must be a number from 1 to 65535");
+        }
+        if port == default_port {
+            return Err("leave out the scheme's default port: browsers do");
+        }
+    }
+    Ok(())
 }
 
 fn env_file(dir: &Path, env: &str) -> Result<PathBuf, ConfigError> {

@@ -146,6 +146,12 @@ impl ApiError {
         Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Sign in first")
             .detail("send a valid bearer token in the Authorization header")
     }
+
+    /// A list's `cursor` that is not one the list gave out.
+    pub fn invalid_cursor() -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_cursor", "Invalid cursor")
+            .detail("send the next_cursor of the previous page as it was given")
+    }
 }
 
 impl ApiError {
@@ -265,10 +271,7 @@ impl From<CatalogError> for ApiError {
             )
             .detail(err.to_string()),
             CatalogError::Photo(photo) => photo.into(),
-            CatalogError::InvalidCursor => {
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_cursor", "Invalid cursor")
-                    .detail(err.to_string())
-            }
+            CatalogError::InvalidCursor => ApiError::invalid_cursor(),
             CatalogError::Account(auth) => auth.into(),
             CatalogError::Db(db) => from_db(&db),
             CatalogError::Corrupt(_) => ApiError::internal(&err),
@@ -524,6 +527,22 @@ impl From<AuthError> for ApiError {
                 ApiError::rate_limited("Too many attempts", retry_after)
             }
             AuthError::Unauthenticated => ApiError::unauthenticated(),
+            AuthError::WrongPassword => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "wrong_password",
+                "The current password is wrong",
+            ),
+            AuthError::TokenInvalid => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "token_invalid",
+                "This link is unknown, already used or expired",
+            )
+            .detail("ask for a new one"),
+            AuthError::AlreadyVerified => ApiError::new(
+                StatusCode::CONFLICT,
+                "already_verified",
+                "This email is already verified",
+            ),
             AuthError::Db(db) => from_db(&db),
             AuthError::Hashing(_) => ApiError::internal(&err),
         }

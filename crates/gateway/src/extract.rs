@@ -2,9 +2,10 @@
 //! in the same shape as every other error.
 
 use axum::{
+    body::Bytes,
     extract::{
         ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request,
-        rejection::{JsonRejection, PathRejection, QueryRejection},
+        rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection},
     },
     http::{StatusCode, header, request::Parts},
 };
@@ -51,19 +52,49 @@ fn json_rejection(rejection: &JsonRejection) -> ApiError {
             "unsupported_media_type",
             "Send JSON with Content-Type: application/json",
         ),
-        JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "The body is too large",
-            )
-        }
+        JsonRejection::BytesRejection(e) => body_rejection(e),
         other => ApiError::new(
             StatusCode::BAD_REQUEST,
             "unreadable_body",
             "The body could not be read",
         )
         .detail(other.body_text()),
+    }
+}
+
+/// A body read whole, as it came (a signed webhook's exact payload); over the body limit or
+/// cut short, a problem report like every other body's.
+pub struct RawBody(pub Bytes);
+
+impl<S> FromRequest<S> for RawBody
+where
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Bytes::from_request(req, state)
+            .await
+            .map(RawBody)
+            .map_err(|rejection| body_rejection(&rejection))
+    }
+}
+
+/// Why a body could not be read: the one mapping of every body extractor's failure.
+fn body_rejection(rejection: &BytesRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "The body is too large",
+        )
+    } else {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "unreadable_body",
+            "The body could not be read",
+        )
+        .detail(rejection.body_text())
     }
 }
 
@@ -190,6 +221,28 @@ impl FromRequestParts<AppState> for Authenticated {
     ) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or_else(ApiError::unauthenticated)??;
         Ok(Authenticated(state.auth.authenticate(token).await?))
+    }
+}
+
+/// The caller and the token they signed in with (to end that session, or to keep it).
+pub struct SignedIn {
+    pub principal: Principal,
+    pub token: String,
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).ok_or_else(ApiError::unauthenticated)??;
+        let principal = state.auth.authenticate(token).await?;
+        Ok(SignedIn {
+            principal,
+            token: token.to_owned(),
+        })
     }
 }
 

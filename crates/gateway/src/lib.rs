@@ -4,6 +4,8 @@
 pub mod app;
 pub mod backup;
 pub mod config;
+mod cors;
+mod deadline;
 mod dto;
 pub mod error;
 mod extract;

@@ -13,7 +13,7 @@ pub mod percent;
 pub mod slots;
 pub mod text;
 
-pub use cursor::{Cursor, CursorError, Page};
+pub use cursor::{Cursor, CursorError, Page, PageRequest};
 pub use gtin::{Gtin, GtinError};
 pub use ids::{
     AccountId, ArtisanId, CertificationId, CraftId, FulfilmentId, LabelBatchId, LabelId, OrderId,

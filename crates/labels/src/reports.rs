@@ -11,6 +11,7 @@ use souk_db::{
     entities::{label_reports, labels},
     sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect},
 };
+use souk_kernel::{Page, PageRequest};
 use uuid::Uuid;
 
 use crate::{
@@ -137,27 +138,26 @@ impl Labels {
     pub async fn reports(
         &self,
         principal: &Principal,
-        limit: u64,
-    ) -> Result<Vec<Report>, LabelsError> {
+        page: &PageRequest,
+    ) -> Result<Page<Report>, LabelsError> {
         require_certifier(principal)?;
-        let rows = label_reports::Entity::find()
+        let mut query = label_reports::Entity::find()
             .order_by_desc(label_reports::Column::Id)
-            .limit(limit)
-            .all(self.db())
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| Report {
-                id: r.id,
-                serial: r.serial,
-                known_label: r.label_id.is_some(),
-                reason: r.reason,
-                details: r.details,
-                contact: r.contact,
-                place: r.place,
-                status: r.status,
-                created_at: r.created_at,
-            })
-            .collect())
+            .limit(page.fetch());
+        if let Some(after) = page.after {
+            query = query.filter(label_reports::Column::Id.lt(after));
+        }
+        let rows = query.all(self.db()).await?;
+        Ok(Page::of(rows, page.limit, |r| r.id).map(|r| Report {
+            id: r.id,
+            serial: r.serial,
+            known_label: r.label_id.is_some(),
+            reason: r.reason,
+            details: r.details,
+            contact: r.contact,
+            place: r.place,
+            status: r.status,
+            created_at: r.created_at,
+        }))
     }
 }

@@ -55,6 +55,8 @@ enum About {
         currency: String,
         method: String,
     },
+    /// A link sent to an account holder (password reset, email verification).
+    Account(AccountId),
 }
 
 /// The messages an event calls for.
@@ -70,6 +72,10 @@ fn messages_of(event: &Event) -> Vec<(Kind, About)> {
         Some(o) => kinds.iter().map(|k| (*k, About::Order(o))).collect(),
         None => Vec::new(),
     };
+    let on_account = |kind: Kind| match id("account_id") {
+        Some(a) => vec![(kind, About::Account(AccountId::from_uuid(a)))],
+        None => Vec::new(),
+    };
     let on_fulfilment = |kind: Kind| match (order, fulfilment) {
         (Some(o), Some(f)) => vec![(kind, About::Fulfilment(o, f))],
         _ => Vec::new(),
@@ -83,6 +89,8 @@ fn messages_of(event: &Event) -> Vec<(Kind, About)> {
         "order.refunded" | "order.partially_refunded" => on_order(&[Kind::Refunded]),
         "fulfilment.shipped" => on_fulfilment(Kind::Shipped),
         "fulfilment.delivered" => on_fulfilment(Kind::Delivered),
+        "account.password_reset_requested" => on_account(Kind::PasswordReset),
+        "account.verification_requested" => on_account(Kind::VerifyEmail),
         "payout.sent" => match id("artisan_id") {
             Some(artisan) => vec![(
                 Kind::Payout,
@@ -124,7 +132,7 @@ impl Directory {
         let order_ids: HashSet<OrderId> = about()
             .filter_map(|a| match a {
                 About::Order(o) | About::Fulfilment(o, _) => Some(*o),
-                About::Payout { .. } => None,
+                About::Payout { .. } | About::Account(_) => None,
             })
             .collect();
         let orders = souk_orders::notices::orders(conn, &order_ids.into_iter().collect::<Vec<_>>())
@@ -146,6 +154,10 @@ impl Directory {
         let mut account_ids: HashSet<AccountId> = orders.values().map(|o| o.buyer).collect();
         account_ids.extend(artisans.values().filter_map(|a| a.account));
         account_ids.extend(agents.iter().copied());
+        account_ids.extend(about().filter_map(|a| match a {
+            About::Account(id) => Some(*id),
+            _ => None,
+        }));
         let accounts = AuthService::contacts(conn, &account_ids.into_iter().collect::<Vec<_>>())
             .await
             .map_err(|e| NotifyError::Domain("accounts", e.to_string()))?;
@@ -283,7 +295,37 @@ impl Writer<'_> {
                 currency,
                 method,
             } => self.payout(*artisan, *amount_minor, currency, method),
+            About::Account(account) => self.to_holder(kind, *account, payload),
         }
+    }
+
+    /// A link to the account's own address, in its language.
+    fn to_holder(
+        &self,
+        kind: Kind,
+        account: AccountId,
+        payload: &Value,
+    ) -> Result<Vec<Notice>, NotifyError> {
+        let Some(holder) = self.directory.accounts.get(&account) else {
+            return Ok(Vec::new());
+        };
+        if !self.channels.email {
+            return Ok(Vec::new());
+        }
+        let expires = payload
+            .get("expires_at")
+            .and_then(|v| serde_json::from_value::<chrono::DateTime<chrono::Utc>>(v.clone()).ok())
+            .map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_default();
+        let context = json!({
+            "name": holder.display_name,
+            "link": payload.get("link").and_then(Value::as_str).unwrap_or_default(),
+            "expires": expires,
+        });
+        let email = self
+            .templates
+            .email(kind, holder.lang, &holder.display_name, &context)?;
+        Ok(vec![self.notice("email", &holder.email, &email)?])
     }
 
     fn to_buyer(
@@ -504,6 +546,18 @@ mod tests {
         assert_eq!(kinds("order.partially_refunded"), [Kind::Refunded]);
         assert_eq!(kinds("order.refunded"), [Kind::Refunded]);
         assert_eq!(kinds("payout.sent"), [Kind::Payout]);
+        let account = json!({"account_id": Uuid::now_v7()});
+        let of = |topic: &str| -> Vec<Kind> {
+            messages_of(&event(topic, account.clone()))
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect()
+        };
+        assert_eq!(
+            of("account.password_reset_requested"),
+            [Kind::PasswordReset]
+        );
+        assert_eq!(of("account.verification_requested"), [Kind::VerifyEmail]);
         for silent in [
             "order.cancelled",
             "order.expired",
@@ -529,6 +583,7 @@ mod tests {
 
     fn account(email: &str, lang: Lang) -> Account {
         Account {
+            email_verified_at: None,
             id: AccountId::new(),
             email: email.into(),
             display_name: email.into(),

@@ -45,8 +45,15 @@ fn valid_pattern(pattern: &str) -> bool {
     }
 }
 
+/// Topics that are never sent to integrators: their payloads carry an account holder's
+/// one-time links.
+const PRIVATE_TOPICS: &str = "account.";
+
 /// Whether any of `patterns` takes `topic`.
 pub(crate) fn matches(patterns: &[String], topic: &str) -> bool {
+    if topic.starts_with(PRIVATE_TOPICS) {
+        return false;
+    }
     patterns.iter().any(|p| match p.strip_suffix('*') {
         Some(prefix) => topic.starts_with(prefix),
         None => p == topic,
@@ -151,6 +158,15 @@ mod tests {
         assert!(matches(&patterns, "fulfilment.shipped"));
         assert!(!matches(&patterns, "fulfilment.accepted"));
         assert!(matches(&["*".to_owned()], "payout.paid"));
+        // An account holder's one-time links are never an integrator's business.
+        assert!(!matches(
+            &["*".to_owned()],
+            "account.password_reset_requested"
+        ));
+        assert!(!matches(
+            &["account.*".to_owned()],
+            "account.verification_requested"
+        ));
         for ok in ["*", "order.*", "order.placed", "payout.paid_out"] {
             assert!(valid_pattern(ok), "{ok}");
         }

@@ -30,7 +30,7 @@ pub use dispatch::Dispatched;
 pub use email::{EmailSettings, EmailTransport};
 pub use endpoints::{Endpoint, NewEndpoint};
 pub use error::NotifyError;
-pub use log::DeliveryView;
+pub use log::{DeliveryFilter, DeliveryView};
 pub use messages::{EmailMessage, SmsMessage};
 pub use sms::{KannelSettings, SmsProvider};
 pub use stats::RelayStats;

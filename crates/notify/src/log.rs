@@ -9,9 +9,21 @@ use souk_db::{
     entities::deliveries,
     sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr},
 };
+use souk_kernel::{Page, PageRequest};
 use uuid::Uuid;
 
 use crate::{NotifyError, Relay, require_admin};
+
+/// Which deliveries the log shows.
+#[derive(Clone, Debug, Default)]
+pub struct DeliveryFilter {
+    /// `webhook`, `email` or `sms`.
+    pub channel: Option<String>,
+    /// An endpoint's id, an email address, a phone number.
+    pub target: Option<String>,
+    /// `pending`, `delivered` or `dead`.
+    pub status: Option<String>,
+}
 
 /// One delivery as the log shows it.
 #[derive(Clone, Debug, Serialize)]
@@ -19,6 +31,10 @@ pub struct DeliveryView {
     pub id: Uuid,
     pub event_id: Uuid,
     pub topic: String,
+    /// `webhook`, `email` or `sms`.
+    pub channel: String,
+    /// The endpoint's id, the email address or the phone number.
+    pub target: String,
     pub status: String,
     pub attempts: i32,
     pub last_code: Option<i32>,
@@ -34,6 +50,8 @@ impl From<deliveries::Model> for DeliveryView {
             id: d.id,
             event_id: d.event_id,
             topic: d.topic,
+            channel: d.channel,
+            target: d.target,
             status: d.status,
             attempts: d.attempts,
             last_code: d.last_code,
@@ -46,22 +64,31 @@ impl From<deliveries::Model> for DeliveryView {
 }
 
 impl Relay {
-    /// An endpoint's deliveries, newest first (admins only).
+    /// Deliveries of every channel, or those `filter` names, newest first (admins only).
     pub async fn deliveries(
         &self,
         principal: &Principal,
-        endpoint: Uuid,
-        limit: u64,
-    ) -> Result<Vec<DeliveryView>, NotifyError> {
+        filter: &DeliveryFilter,
+        page: &PageRequest,
+    ) -> Result<Page<DeliveryView>, NotifyError> {
         require_admin(principal)?;
-        let rows = deliveries::Entity::find()
-            .filter(deliveries::Column::Channel.eq("webhook"))
-            .filter(deliveries::Column::Target.eq(endpoint.to_string()))
+        let mut query = deliveries::Entity::find()
             .order_by_desc(deliveries::Column::Id)
-            .limit(limit.clamp(1, 200))
-            .all(self.db())
-            .await?;
-        Ok(rows.into_iter().map(DeliveryView::from).collect())
+            .limit(page.fetch());
+        if let Some(channel) = &filter.channel {
+            query = query.filter(deliveries::Column::Channel.eq(channel.as_str()));
+        }
+        if let Some(target) = &filter.target {
+            query = query.filter(deliveries::Column::Target.eq(target.as_str()));
+        }
+        if let Some(status) = &filter.status {
+            query = query.filter(deliveries::Column::Status.eq(status.as_str()));
+        }
+        if let Some(after) = page.after {
+            query = query.filter(deliveries::Column::Id.lt(after));
+        }
+        let rows = query.all(self.db()).await?;
+        Ok(Page::of(rows, page.limit, |r| r.id).map(DeliveryView::from))
     }
 
     /// Sends a delivery again, whatever became of it: due now, with its attempts counted from

@@ -24,11 +24,15 @@ pub(crate) enum Kind {
     NewOrder,
     /// To an artisan or their agent: Souk paid them.
     Payout,
+    /// To an account holder: the link that sets a new password.
+    PasswordReset,
+    /// To a new buyer: the link that proves the email theirs.
+    VerifyEmail,
 }
 
 impl Kind {
     #[cfg(test)]
-    pub(crate) const ALL: [Kind; 7] = [
+    pub(crate) const ALL: [Kind; 9] = [
         Kind::Placed,
         Kind::Confirmed,
         Kind::Shipped,
@@ -36,6 +40,8 @@ impl Kind {
         Kind::Refunded,
         Kind::NewOrder,
         Kind::Payout,
+        Kind::PasswordReset,
+        Kind::VerifyEmail,
     ];
 
     fn name(self) -> &'static str {
@@ -47,6 +53,8 @@ impl Kind {
             Kind::Refunded => "refunded",
             Kind::NewOrder => "new_order",
             Kind::Payout => "payout",
+            Kind::PasswordReset => "password_reset",
+            Kind::VerifyEmail => "verify_email",
         }
     }
 }
@@ -90,6 +98,8 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "email/ar/refunded.txt",
     "email/ar/new_order.txt",
     "email/ar/payout.txt",
+    "email/ar/password_reset.txt",
+    "email/ar/verify_email.txt",
     "email/fr/placed.txt",
     "email/fr/confirmed.txt",
     "email/fr/shipped.txt",
@@ -97,6 +107,8 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "email/fr/refunded.txt",
     "email/fr/new_order.txt",
     "email/fr/payout.txt",
+    "email/fr/password_reset.txt",
+    "email/fr/verify_email.txt",
     "email/en/placed.txt",
     "email/en/confirmed.txt",
     "email/en/shipped.txt",
@@ -104,6 +116,8 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "email/en/refunded.txt",
     "email/en/new_order.txt",
     "email/en/payout.txt",
+    "email/en/password_reset.txt",
+    "email/en/verify_email.txt",
     "sms/ar/new_order.txt",
     "sms/ar/payout.txt",
     "sms/fr/new_order.txt",
@@ -258,6 +272,8 @@ mod tests {
             "total": "1 250 MAD",
             "amount": "300 MAD",
             "refunded": "300 MAD",
+            "link": "https://souk.ma/account/reset-password?token=souk_x",
+            "expires": "2026-12-07 16:05 UTC",
             "items": [{"title": "Tajine <en> terre", "quantity": 2}],
             "artisan": "خديجة الفاسي",
             "carrier": "Amana",

@@ -258,7 +258,9 @@ backend_test!(async fn an_admin_reads_the_delivery_log_and_a_replay_sends_the_sa
     let event = events(&db, Uuid::now_v7(), &["order.confirmed"]).await[0];
     let count = || received.lock().map(|r| r.accepted.len()).unwrap_or(0);
     until(std::slice::from_ref(&relay), || count() >= 1).await;
-    let log = relay.deliveries(&admin(), endpoint.id, 50).await.unwrap_or_else(|e| panic!("{e}"));
+    let of_endpoint = crate::DeliveryFilter { target: Some(endpoint.id.to_string()), ..Default::default() };
+    let page = souk_kernel::PageRequest { after: None, limit: 50 };
+    let log = relay.deliveries(&admin(), &of_endpoint, &page).await.unwrap_or_else(|e| panic!("{e}")).items;
     assert_eq!(log.len(), 1);
     assert_eq!((log[0].event_id, log[0].status.as_str(), log[0].attempts, log[0].last_code), (event, "delivered", 2, Some(200)));
 
@@ -269,6 +271,6 @@ backend_test!(async fn an_admin_reads_the_delivery_log_and_a_replay_sends_the_sa
     assert_eq!(ids, [event, event], "the same event id, so the receiver can tell");
 
     let buyer = Principal { account_id: AccountId::new(), role: Role::Buyer };
-    assert!(matches!(relay.deliveries(&buyer, endpoint.id, 50).await, Err(crate::NotifyError::Forbidden(_))));
+    assert!(matches!(relay.deliveries(&buyer, &of_endpoint, &page).await, Err(crate::NotifyError::Forbidden(_))));
     assert!(matches!(relay.replay(&admin(), Uuid::now_v7()).await, Err(crate::NotifyError::NotFound(_))));
 });

@@ -9,6 +9,7 @@
 //! * Who may act on an order is decided here: the buyer, the artisans and their agents for their
 //!   own fulfilments, and operators.
 
+mod addresses;
 mod books;
 mod error;
 mod expiry;
@@ -25,6 +26,7 @@ mod transitions;
 
 use std::time::Duration;
 
+pub use addresses::SavedAddress;
 pub use error::OrdersError;
 pub use machine::{FulfilmentAction, FulfilmentStatus, OrderAction, OrderStatus, PaymentMethod};
 pub use model::{

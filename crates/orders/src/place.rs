@@ -38,19 +38,21 @@ fn text(field: &str, value: &str, min: usize, max: usize) -> Result<(), OrdersEr
     Ok(())
 }
 
-fn check_address(a: &Address) -> Result<(), OrdersError> {
-    text("shipping_address.name", &a.name, 1, 120)?;
-    text("shipping_address.line1", &a.line1, 1, 200)?;
+/// Checks an address, naming refused fields `<field>.<part>`.
+pub(crate) fn check_address(field: &str, a: &Address) -> Result<(), OrdersError> {
+    let part = |name: &str| format!("{field}.{name}");
+    text(&part("name"), &a.name, 1, 120)?;
+    text(&part("line1"), &a.line1, 1, 200)?;
     if let Some(l2) = &a.line2 {
-        text("shipping_address.line2", l2, 0, 200)?;
+        text(&part("line2"), l2, 0, 200)?;
     }
-    text("shipping_address.city", &a.city, 1, 80)?;
+    text(&part("city"), &a.city, 1, 80)?;
     if let Some(pc) = &a.postal_code {
-        text("shipping_address.postal_code", pc, 0, 12)?;
+        text(&part("postal_code"), pc, 0, 12)?;
     }
     if a.country.len() != 2 || !a.country.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(OrdersError::invalid(
-            "shipping_address.country",
+            part("country"),
             "an ISO 3166 country code in capitals, such as MA or FR",
         ));
     }
@@ -59,9 +61,9 @@ fn check_address(a: &Address) -> Result<(), OrdersError> {
         .phone
         .chars()
         .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '.' | '(' | ')'));
-    if !phone_chars || !(8..=15).contains(&digits) {
+    if !phone_chars || !(8..=15).contains(&digits) || a.phone.chars().count() > 20 {
         return Err(OrdersError::invalid(
-            "shipping_address.phone",
+            part("phone"),
             "a phone number of 8 to 15 digits",
         ));
     }
@@ -91,7 +93,7 @@ impl Orders {
         if request.items.iter().any(|i| i.quantity == 0) {
             return Err(OrdersError::invalid("items", "quantities start at 1"));
         }
-        check_address(&request.shipping_address)
+        check_address("shipping_address", &request.shipping_address)
     }
 
     /// The products of a request as they are now, and the plan made from them.

@@ -8,7 +8,7 @@ use souk_db::{
     entities::{artisans, fulfilments, orders},
     sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect},
 };
-use souk_kernel::{FulfilmentId, OrderId};
+use souk_kernel::{FulfilmentId, OrderId, Page, PageRequest};
 use uuid::Uuid;
 
 use crate::{
@@ -19,13 +19,12 @@ use crate::{
 };
 
 /// Which part of a list.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct OrderFilter {
     /// Only this status (an order status for orders, a fulfilment status for fulfilments).
     pub status: Option<String>,
-    /// Items older than this id.
-    pub before: Option<Uuid>,
-    pub limit: u64,
+    /// Which page, by id (newest first).
+    pub page: PageRequest,
 }
 
 impl Orders {
@@ -77,7 +76,7 @@ impl Orders {
         &self,
         principal: &Principal,
         filter: &OrderFilter,
-    ) -> Result<Vec<Order>, OrdersError> {
+    ) -> Result<Page<Order>, OrdersError> {
         let mut query = orders::Entity::find().order_by_desc(orders::Column::Id);
         if !principal.is_admin() {
             query = query.filter(orders::Column::BuyerId.eq(principal.account_id.into_uuid()));
@@ -85,18 +84,25 @@ impl Orders {
         if let Some(status) = &filter.status {
             query = query.filter(orders::Column::Status.eq(status.as_str()));
         }
-        if let Some(before) = filter.before {
-            query = query.filter(orders::Column::Id.lt(before));
+        if let Some(after) = filter.page.after {
+            query = query.filter(orders::Column::Id.lt(after));
         }
-        let rows = query.limit(filter.limit).all(&self.db).await?;
-        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let rows = query.limit(filter.page.fetch()).all(&self.db).await?;
+        let rows = Page::of(rows, filter.page.limit, |r| r.id);
+        let ids: Vec<Uuid> = rows.items.iter().map(|r| r.id).collect();
         let mut fulfilments = store::fulfilments_of(&self.db, &ids).await?;
-        rows.into_iter()
+        let items = rows
+            .items
+            .into_iter()
             .map(|row| {
                 let own = fulfilments.remove(&row.id).unwrap_or_default();
                 store::order(row, own, Vec::new())
             })
-            .collect()
+            .collect::<Result<_, _>>()?;
+        Ok(Page {
+            items,
+            next_cursor: rows.next_cursor,
+        })
     }
 
     /// The artisans whose fulfilments a principal handles: their own workshop, the artisans
@@ -128,7 +134,7 @@ impl Orders {
         &self,
         principal: &Principal,
         filter: &OrderFilter,
-    ) -> Result<Vec<FulfilmentView>, OrdersError> {
+    ) -> Result<Page<FulfilmentView>, OrdersError> {
         let mut query = fulfilments::Entity::find().order_by_desc(fulfilments::Column::Id);
         match self.handled_artisans(principal).await? {
             None => {}
@@ -138,18 +144,25 @@ impl Orders {
                         "fulfilments are for artisans, their agents and operators",
                     ));
                 }
-                return Ok(Vec::new());
+                return Ok(Page {
+                    items: Vec::new(),
+                    next_cursor: None,
+                });
             }
             Some(ids) => query = query.filter(fulfilments::Column::ArtisanId.is_in(ids)),
         }
         if let Some(status) = &filter.status {
             query = query.filter(fulfilments::Column::Status.eq(status.as_str()));
         }
-        if let Some(before) = filter.before {
-            query = query.filter(fulfilments::Column::Id.lt(before));
+        if let Some(after) = filter.page.after {
+            query = query.filter(fulfilments::Column::Id.lt(after));
         }
-        let rows = query.limit(filter.limit).all(&self.db).await?;
-        self.views(&self.db, rows).await
+        let rows = query.limit(filter.page.fetch()).all(&self.db).await?;
+        let rows = Page::of(rows, filter.page.limit, |r| r.id);
+        Ok(Page {
+            items: self.views(&self.db, rows.items).await?,
+            next_cursor: rows.next_cursor,
+        })
     }
 
     /// One fulfilment, for whoever handles it.

@@ -14,6 +14,8 @@ pub struct Model {
     pub display_name: String,
     /// The language messages to them are written in: `ar`, `fr` or `en`.
     pub lang: String,
+    /// When they proved the address theirs (a link sent to it); none yet.
+    pub email_verified_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
 }
 

@@ -1,7 +1,9 @@
 //! sea-orm entities, one module per table. They mirror `migrations/`; the domain crates turn rows
 //! into their own types and never hand these to the gateway.
 
+pub mod account_tokens;
 pub mod accounts;
+pub mod addresses;
 pub mod agents;
 pub mod artisan_crafts;
 pub mod artisans;

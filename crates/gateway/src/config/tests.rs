@@ -27,6 +27,29 @@ fn the_built_in_defaults_need_no_file_and_no_environment() {
                 .starts_with("sqlite://./data/souk.db")
         );
         assert_eq!(settings.redis_url(), None);
+        assert_eq!(
+            settings.account_links_url(),
+            "http://127.0.0.1:8080/account"
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn account_links_follow_the_brand_address_unless_set() {
+    Jail::expect_with(|jail| {
+        jail.set_env("SOUK_LABELS__BASE_URL", "https://souk.ma/");
+        let settings = load_in(jail).map_err(|e| e.to_string())?;
+        assert_eq!(settings.account_links_url(), "https://souk.ma/account");
+        jail.set_env("SOUK_AUTH__LINKS_URL", "https://shop.souk.ma/compte/");
+        let settings = load_in(jail).map_err(|e| e.to_string())?;
+        assert_eq!(settings.account_links_url(), "https://shop.souk.ma/compte");
+        jail.set_env("SOUK_AUTH__LINKS_URL", "javascript:alert(1)");
+        let err = load_in(jail)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("auth.links_url"), "{err}");
         Ok(())
     });
 }
@@ -203,6 +226,81 @@ fn a_notification_channel_is_refused_without_what_it_needs() {
             shown.contains("kannel.internal") && !shown.contains("secret"),
             "{shown}"
         );
+        Ok(())
+    });
+}
+
+#[test]
+fn cors_origins_are_none_by_default_and_must_be_written_as_browsers_send_them() {
+    Jail::expect_with(|jail| {
+        let settings = load_in(jail).map_err(|e| e.to_string())?;
+        assert!(settings.http.cors_origins.is_empty());
+        jail.set_env(
+            "SOUK_HTTP__CORS_ORIGINS",
+            r#"["https://souk.ma","http://localhost:5173","http://[::1]:8080"]"#,
+        );
+        let settings = load_in(jail).map_err(|e| e.to_string())?;
+        assert_eq!(
+            settings.http.cors_origins,
+            [
+                "https://souk.ma",
+                "http://localhost:5173",
+                "http://[::1]:8080"
+            ]
+        );
+        Ok(())
+    });
+    for refused in [
+        "*",
+        "souk.ma",
+        "https://souk.ma/",
+        "https://souk.ma/shop",
+        "https://Souk.ma",
+        "https://souk.ma:443",
+        "http://souk.ma:80",
+        "https://souk.ma:0",
+        "https://souk.ma:99999",
+        "https://souk..ma",
+        "ftp://souk.ma",
+        "https://user@souk.ma",
+        "https://[::1",
+        "null",
+    ] {
+        assert!(check_origin(refused).is_err(), "{refused}");
+        Jail::expect_with(|jail| {
+            jail.create_dir("config")?;
+            jail.create_file(
+                "config/default.toml",
+                &format!("[http]\ncors_origins = [{refused:?}]\n"),
+            )?;
+            let err = load_in(jail)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(err.contains("http.cors_origins"), "{refused}: {err}");
+            Ok(())
+        });
+    }
+    for accepted in [
+        "https://shop.souk.ma",
+        "http://localhost:5173",
+        "https://xn--mgbh0fb.ma",
+    ] {
+        assert_eq!(check_origin(accepted), Ok(()), "{accepted}");
+    }
+}
+
+#[test]
+fn the_body_timeout_is_a_setting_of_its_own() {
+    Jail::expect_with(|jail| {
+        let settings = load_in(jail).map_err(|e| e.to_string())?;
+        assert_eq!(settings.http.body_timeout_ms, 5_000);
+        jail.set_env("SOUK_HTTP__BODY_TIMEOUT_MS", "0");
+        let err = load_in(jail)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("http.body_timeout_ms"), "{err}");
         Ok(())
     });
 }

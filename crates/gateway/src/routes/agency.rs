@@ -1,6 +1,8 @@
 //! Selling through agents: onboarding artisans with their consent, the agent's own views, claim
 //! codes, the artisan's private record (grants, payout) and the audit trail.
 
+use std::cmp::Reverse;
+
 use axum::{
     Json,
     extract::State,
@@ -13,12 +15,12 @@ use souk_catalog::{
     AgentGrants, ArtisanInput, AuditEntry,
     agency::model::{ArtisanRecord, Consent, ConsentInput, ConsentMethod, OnboardInput, Payout},
 };
-use souk_kernel::{AccountId, ArtisanId, Lang};
+use souk_kernel::{AccountId, ArtisanId, Lang, Page, PageRequest};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    dto::{List, TextMap},
+    dto::{List, PageParams, TextMap, page_request},
     error::{ApiError, Problem},
     extract::{ApiJson, ApiPath, ApiQuery, Authenticated, Language},
     routes::{auth::AccountDto, products::ProductDto},
@@ -192,6 +194,7 @@ pub async fn onboard_artisan(
     get,
     path = "/v1/agent/artisans",
     tag = "agents",
+    params(PageParams),
     security(("bearer" = [])),
     responses(
         (status = 200, body = List<ArtisanRecordDto>),
@@ -202,14 +205,14 @@ pub async fn onboard_artisan(
 pub async fn my_artisans(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
+    ApiQuery(params): ApiQuery<PageParams>,
 ) -> Result<Json<List<ArtisanRecordDto>>, ApiError> {
     let records = state
         .catalog
         .agent_artisans(&principal, principal.account_id)
         .await?;
-    Ok(Json(List {
-        items: records.iter().map(record_dto).collect(),
-    }))
+    let page = Page::slice(records, &params.request()?, |r| r.artisan.id.into_uuid());
+    Ok(Json(List::of(page, |r| record_dto(&r))))
 }
 
 /// The products of the signed-in agent's artisans, drafts included, newest first.
@@ -217,6 +220,7 @@ pub async fn my_artisans(
     get,
     path = "/v1/agent/products",
     tag = "agents",
+    params(ProductPageParams),
     security(("bearer" = [])),
     responses(
         (status = 200, body = List<ProductDto>),
@@ -228,18 +232,29 @@ pub async fn my_products(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     Language(lang): Language,
+    ApiQuery(params): ApiQuery<ProductPageParams>,
 ) -> Result<Json<List<ProductDto>>, ApiError> {
+    let request: PageRequest<Reverse<Uuid>> = page_request(params.cursor.as_deref(), params.limit)?;
     let products = state
         .catalog
         .agent_products(&principal, principal.account_id)
         .await?;
     let now = Utc::now();
-    Ok(Json(List {
-        items: products
-            .iter()
-            .map(|p| crate::routes::products::product_dto(p, lang, now, true))
-            .collect(),
-    }))
+    let page = Page::slice(products, &request, |p| Reverse(p.id.into_uuid()));
+    Ok(Json(List::of(page, |p| {
+        crate::routes::products::product_dto(&p, lang, now, true)
+    })))
+}
+
+/// `cursor` and `limit` of the agent's products (`lang`, read by the language extractor, may come along).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProductPageParams {
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -458,15 +473,6 @@ pub async fn set_payout(
     Ok(Json(record_dto(&record)))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct AuditParams {
-    /// The id of the last entry of the previous page.
-    pub before: Option<Uuid>,
-    /// 1 to 200, default 50.
-    pub limit: Option<u64>,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditEntryDto {
     pub id: Uuid,
@@ -506,7 +512,7 @@ fn audit_dto(e: AuditEntry) -> AuditEntryDto {
     get,
     path = "/v1/artisans/{id}/audit",
     tag = "agents",
-    params(("id" = ArtisanId, Path), AuditParams),
+    params(("id" = ArtisanId, Path), PageParams),
     security(("bearer" = [])),
     responses(
         (status = 200, body = List<AuditEntryDto>),
@@ -518,17 +524,13 @@ pub async fn audit(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     ApiPath(id): ApiPath<ArtisanId>,
-    ApiQuery(params): ApiQuery<AuditParams>,
+    ApiQuery(params): ApiQuery<PageParams>,
 ) -> Result<Json<List<AuditEntryDto>>, ApiError> {
-    let limit = params.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::validation("limit", "must be between 1 and 200"));
-    }
+    let page: PageRequest = params.request()?;
     let entries = state
         .catalog
-        .audit_trail(&principal, id, params.before, limit)
+        .audit_trail(&principal, id, page.after, page.fetch())
         .await?;
-    Ok(Json(List {
-        items: entries.into_iter().map(audit_dto).collect(),
-    }))
+    let entries = Page::of(entries, page.limit, |e| e.id);
+    Ok(Json(List::of(entries, audit_dto)))
 }

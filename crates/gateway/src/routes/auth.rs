@@ -1,4 +1,5 @@
-//! Sign-up and sign-in.
+//! Sign-up, sign-in and sign-out, and the links sent by email: password reset and email
+//! verification.
 
 use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
@@ -11,7 +12,7 @@ use utoipa::ToSchema;
 use crate::{
     dto::TextMap,
     error::{ApiError, Problem},
-    extract::{ApiJson, ClientAddr},
+    extract::{ApiJson, Authenticated, ClientAddr, SignedIn},
     state::AppState,
 };
 
@@ -65,6 +66,8 @@ pub struct AccountDto {
     pub role: Role,
     /// The language of the messages Souk sends them.
     pub lang: Lang,
+    /// When they proved the email theirs (the link sent at sign-up); `null` until then.
+    pub email_verified_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -76,6 +79,7 @@ impl From<Account> for AccountDto {
             display_name: a.display_name,
             role: a.role,
             lang: a.lang,
+            email_verified_at: a.email_verified_at,
             created_at: a.created_at,
         }
     }
@@ -206,4 +210,126 @@ pub async fn login(
         expires_at: session.expires_at,
         account: session.account.into(),
     }))
+}
+
+/// Signs out: this token stops working at once, on every replica.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/logout",
+    tag = "auth",
+    security(("bearer" = [])),
+    responses((status = 204, description = "signed out"))
+)]
+pub async fn logout(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+) -> Result<StatusCode, ApiError> {
+    state.auth.logout(&signed_in.token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Signs out every session of the account, this one included (a lost phone).
+#[utoipa::path(
+    post,
+    path = "/v1/auth/logout-everywhere",
+    tag = "auth",
+    security(("bearer" = [])),
+    responses((status = 204, description = "every session signed out"))
+)]
+pub async fn logout_everywhere(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+) -> Result<StatusCode, ApiError> {
+    state.auth.logout_everywhere(principal.account_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    pub email: String,
+}
+
+/// Sends a password-reset link to the address, if an account has it. The answer is the same
+/// whether or not one does. Limited per address and per client.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/password-reset",
+    tag = "auth",
+    request_body = PasswordResetRequest,
+    responses(
+        (status = 202, description = "if an account has this email, a link is on its way"),
+        (status = 429, body = Problem, content_type = "application/problem+json", description = "rate_limited"),
+    )
+)]
+pub async fn request_password_reset(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    ApiJson(body): ApiJson<PasswordResetRequest>,
+) -> Result<StatusCode, ApiError> {
+    if body.email.len() <= 254 {
+        state
+            .auth
+            .request_password_reset(&body.email, &client)
+            .await?;
+    }
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPasswordRequest {
+    /// The token of the link sent by email.
+    pub token: String,
+    /// 10 to 256 characters.
+    pub password: String,
+}
+
+/// Sets a new password with the token of a reset link. The link works once; every session of
+/// the account is signed out.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/password-reset/confirm",
+    tag = "auth",
+    request_body = NewPasswordRequest,
+    responses(
+        (status = 204, description = "the new password is set; sign in with it"),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "token_invalid"),
+    )
+)]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<NewPasswordRequest>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .auth
+        .reset_password(&body.token, body.password)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyEmailRequest {
+    /// The token of the link sent by email.
+    pub token: String,
+}
+
+/// Verifies an account's email with the token of the link sent to it.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/verify-email",
+    tag = "auth",
+    request_body = VerifyEmailRequest,
+    responses(
+        (status = 200, body = AccountDto),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "token_invalid"),
+    )
+)]
+pub async fn verify_email(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<VerifyEmailRequest>,
+) -> Result<Json<AccountDto>, ApiError> {
+    let account = state.auth.verify_email(&body.token).await?;
+    Ok(Json(account.into()))
 }

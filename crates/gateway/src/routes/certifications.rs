@@ -20,9 +20,10 @@ use crate::{
     state::AppState,
 };
 
+/// An artisan's line in one craft, as certified.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct LineDto {
+pub struct CertifiedLineDto {
     pub artisan_id: ArtisanId,
     #[schema(example = "pottery")]
     pub craft: String,
@@ -49,7 +50,7 @@ pub enum ResultDto {
 pub struct CertifyRequest {
     /// The product certified; or `line` for all of an artisan's products in one craft.
     pub product_id: Option<ProductId>,
-    pub line: Option<LineDto>,
+    pub line: Option<CertifiedLineDto>,
     #[schema(example = "Label régional Fès-Meknès — poterie")]
     pub standard: String,
     #[schema(example = "2026.1")]
@@ -214,6 +215,8 @@ pub async fn certify(
     path = "/v1/certifications/{id}",
     tag = "labels",
     params(("id" = CertificationId, Path)),
+    // A token is optional; one sent is checked.
+    security((), ("bearer" = [])),
     responses(
         (status = 200, body = CertificationDto),
         (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -239,8 +242,9 @@ pub struct IssueRequest {
     pub count: u32,
 }
 
+/// A batch of labels issued under a certification.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct BatchDto {
+pub struct LabelBatchDto {
     pub id: LabelBatchId,
     pub certification_id: CertificationId,
     pub product_id: ProductId,
@@ -255,8 +259,8 @@ pub struct BatchDto {
     pub labels_url: String,
 }
 
-pub(crate) fn batch_dto(b: &Batch) -> BatchDto {
-    BatchDto {
+pub(crate) fn label_batch_dto(b: &Batch) -> LabelBatchDto {
+    LabelBatchDto {
         id: b.id,
         certification_id: b.certification,
         product_id: b.product,
@@ -278,7 +282,7 @@ pub(crate) fn batch_dto(b: &Batch) -> BatchDto {
     request_body = IssueRequest,
     security(("bearer" = [])),
     responses(
-        (status = 201, body = BatchDto),
+        (status = 201, body = LabelBatchDto),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -302,7 +306,7 @@ pub async fn issue_labels(
         .await?;
     created(
         &format!("/v1/label-batches/{}", batch.id),
-        Json(batch_dto(&batch)),
+        Json(label_batch_dto(&batch)),
     )
 }
 

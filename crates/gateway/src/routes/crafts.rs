@@ -6,13 +6,13 @@ use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use souk_catalog::{Craft, NewCraft};
-use souk_kernel::{CraftId, Lang, Localized};
-use utoipa::ToSchema;
+use souk_kernel::{CraftId, Lang, Localized, Page, PageRequest};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::{
-    dto::{List, all_languages},
+    dto::{List, all_languages, page_request},
     error::{ApiError, Problem},
-    extract::{ApiJson, ApiPath, Authenticated, Language},
+    extract::{ApiJson, ApiPath, ApiQuery, Authenticated, Language},
     state::AppState,
 };
 
@@ -54,20 +54,37 @@ fn craft_dto(craft: &Craft, crafts: &[Craft], state: &AppState, lang: Lang) -> C
     get,
     path = "/v1/crafts",
     tag = "catalog",
-    params(("lang" = Option<String>, Query, description = "ar, fr, en or zgh; else Accept-Language")),
+    params(("lang" = Option<String>, Query, description = "ar, fr, en or zgh; else Accept-Language"), CraftPageParams),
     responses((status = 200, body = List<CraftDto>), (status = 400, body = Problem, content_type = "application/problem+json"))
 )]
 pub async fn list_crafts(
     State(state): State<AppState>,
     Language(lang): Language,
+    ApiQuery(params): ApiQuery<CraftPageParams>,
 ) -> Result<Json<List<CraftDto>>, ApiError> {
     let crafts = state.catalog.crafts().await?;
-    let items = crafts
-        .iter()
-        .filter(|c| c.retired_at.is_none())
-        .map(|c| craft_dto(c, &crafts, &state, lang))
-        .collect();
-    Ok(Json(List { items }))
+    let current: Vec<&Craft> = crafts.iter().filter(|c| c.retired_at.is_none()).collect();
+    let page = Page::slice(current, &params.page()?, |c| (c.position, c.slug.clone()));
+    Ok(Json(List::of(page, |c| {
+        craft_dto(c, &crafts, &state, lang)
+    })))
+}
+
+/// `cursor` and `limit` of the crafts (`lang`, read by the language extractor, may come along).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CraftPageParams {
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u64>,
+}
+
+impl CraftPageParams {
+    fn page(&self) -> Result<PageRequest<(i32, String)>, ApiError> {
+        page_request(self.cursor.as_deref(), self.limit)
+    }
 }
 
 /// Every craft, retired ones too, with when they were retired. Admins only.
@@ -75,7 +92,7 @@ pub async fn list_crafts(
     get,
     path = "/v1/admin/crafts",
     tag = "admin",
-    params(("lang" = Option<String>, Query, description = "ar, fr, en or zgh; else Accept-Language")),
+    params(("lang" = Option<String>, Query, description = "ar, fr, en or zgh; else Accept-Language"), CraftPageParams),
     security(("bearer" = [])),
     responses(
         (status = 200, body = List<CraftDto>),
@@ -87,13 +104,15 @@ pub async fn list_all_crafts(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     Language(lang): Language,
+    ApiQuery(params): ApiQuery<CraftPageParams>,
 ) -> Result<Json<List<CraftDto>>, ApiError> {
     let crafts = state.catalog.all_crafts(&principal).await?;
-    let items = crafts
-        .iter()
-        .map(|c| craft_dto(c, &crafts, &state, lang))
-        .collect();
-    Ok(Json(List { items }))
+    let page = Page::slice(crafts.iter().collect(), &params.page()?, |c| {
+        (c.position, c.slug.clone())
+    });
+    Ok(Json(List::of(page, |c| {
+        craft_dto(c, &crafts, &state, lang)
+    })))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

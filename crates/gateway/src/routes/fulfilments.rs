@@ -62,9 +62,7 @@ pub async fn list(
         .orders
         .fulfilments(&principal, &params.filter()?)
         .await?;
-    Ok(Json(List {
-        items: views.iter().map(view_dto).collect(),
-    }))
+    Ok(Json(List::of(views, |v| view_dto(&v))))
 }
 
 #[utoipa::path(

@@ -22,10 +22,13 @@ use souk_labels::{
 use utoipa::{IntoParams, ToSchema};
 
 use crate::{
-    dto::List,
+    dto::{List, PageParams},
     error::{ApiError, Problem},
     extract::{ApiJson, ApiPath, ApiQuery, Authenticated, LabelScanner, Language},
-    routes::{certifications::BatchDto, certifications::batch_dto, scanned_links::ScanQuery},
+    routes::{
+        certifications::{LabelBatchDto, label_batch_dto},
+        scanned_links::ScanQuery,
+    },
     state::AppState,
 };
 
@@ -37,7 +40,7 @@ use crate::{
     params(("id" = LabelBatchId, Path)),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = BatchDto),
+        (status = 200, body = LabelBatchDto),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
@@ -46,11 +49,14 @@ pub async fn get_batch(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     ApiPath(id): ApiPath<LabelBatchId>,
-) -> Result<Json<BatchDto>, ApiError> {
-    Ok(Json(batch_dto(&state.labels.batch(&principal, id).await?)))
+) -> Result<Json<LabelBatchDto>, ApiError> {
+    Ok(Json(label_batch_dto(
+        &state.labels.batch(&principal, id).await?,
+    )))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BatchLabelsParams {
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -217,6 +223,7 @@ pub async fn qr_svg(
 }
 
 #[derive(Debug, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct VerifyParams {
     /// The link the QR code holds (its URL, or its path and query): checked whole. Without it,
     /// the serial alone is checked, as for a short code typed by hand.
@@ -252,8 +259,9 @@ impl VerifyParams {
     }
 }
 
+/// The labelled item.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ItemDto {
+pub struct LabelItemDto {
     /// Only when the maker shows their workshop (the product's page names them).
     pub product_id: Option<ProductId>,
     pub title: Option<Localized>,
@@ -320,7 +328,7 @@ pub struct VerificationDto {
     pub revocation_reason: Option<String>,
     pub warning: Option<WarningDto>,
     pub ownership: Option<OwnershipDto>,
-    pub item: Option<ItemDto>,
+    pub item: Option<LabelItemDto>,
     pub maker: Option<MakerDto>,
     pub certification: Option<LabelCertificationDto>,
     pub issued_on: Option<NaiveDate>,
@@ -363,7 +371,7 @@ pub(crate) fn verification_dto(v: &Verification, lang: Lang, base: &str) -> Veri
             yours: o.yours,
             registered_now: o.registered_now,
         }),
-        item: view.map(|view| ItemDto {
+        item: view.map(|view| LabelItemDto {
             // The product's catalog page names its maker: linked only if they show their
             // workshop on labels.
             product_id: v
@@ -434,6 +442,8 @@ pub(crate) fn verification_dto(v: &Verification, lang: Lang, base: &str) -> Veri
     path = "/v1/labels/{serial}",
     tag = "labels",
     params(("serial" = String, Path), VerifyParams),
+    // A token is optional; one sent is checked.
+    security((), ("bearer" = [])),
     responses(
         (status = 200, body = VerificationDto),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_label_link"),
@@ -705,6 +715,8 @@ fn report_dto(r: &souk_labels::Report) -> ReportDto {
     tag = "labels",
     params(("serial" = String, Path)),
     request_body = ReportRequest,
+    // A token is optional; one sent is checked.
+    security((), ("bearer" = [])),
     responses(
         (status = 201, body = ReportDto),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -737,6 +749,7 @@ pub async fn report(
     get,
     path = "/v1/label-reports",
     tag = "labels",
+    params(PageParams),
     security(("bearer" = [])),
     responses(
         (status = 200, body = List<ReportDto>),
@@ -746,11 +759,10 @@ pub async fn report(
 pub async fn list_reports(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
+    ApiQuery(params): ApiQuery<PageParams>,
 ) -> Result<Json<List<ReportDto>>, ApiError> {
-    let reports = state.labels.reports(&principal, 200).await?;
-    Ok(Json(List {
-        items: reports.iter().map(report_dto).collect(),
-    }))
+    let reports = state.labels.reports(&principal, &params.request()?).await?;
+    Ok(Json(List::of(reports, |r| report_dto(&r))))
 }
 
 /// The public keys labels are signed with (staged, active and retired), for offline

@@ -12,6 +12,7 @@ pub mod label_answers;
 pub mod label_page;
 mod label_text;
 pub mod labels;
+pub mod me;
 pub mod orders;
 pub mod payouts;
 pub mod photos;
@@ -21,24 +22,47 @@ pub mod scanned_links;
 pub mod sync;
 pub mod webhooks;
 
+use utoipa::Modify;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::state::AppState;
+use crate::{openapi::SharedAnswers, state::AppState};
+
+/// A router's operations with the refusals they share (bad input, no token, no such id...)
+/// documented once each: added now that the router has collected its paths.
+fn documented(mut router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    SharedAnswers.modify(router.get_openapi_mut());
+    router
+}
 
 /// Every documented route.
 pub fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    let router = OpenApiRouter::new()
         .routes(routes!(health::live))
         .routes(routes!(health::ready))
         .routes(routes!(health::metrics))
         .routes(routes!(auth::register))
         .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::logout_everywhere))
+        .routes(routes!(auth::request_password_reset))
+        .routes(routes!(auth::reset_password))
+        .routes(routes!(auth::verify_email))
+        .routes(routes!(me::get_me, me::update_me))
+        .routes(routes!(me::change_password))
+        .routes(routes!(me::request_verification))
+        .routes(routes!(me::list_addresses, me::add_address))
+        .routes(routes!(
+            me::get_address,
+            me::replace_address,
+            me::delete_address
+        ))
         .routes(routes!(crafts::list_crafts))
         .routes(routes!(crafts::list_all_crafts, crafts::add_craft))
         .routes(routes!(crafts::rename_craft))
         .routes(routes!(crafts::retire_craft))
         .routes(routes!(webhooks::register_webhook, webhooks::list_webhooks))
         .routes(routes!(webhooks::list_deliveries))
+        .routes(routes!(webhooks::delivery_log))
         .routes(routes!(webhooks::replay_delivery))
         .routes(routes!(artisans::get_artisan))
         .routes(routes!(products::list_products, products::create_product))
@@ -94,7 +118,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(labels::get_keys))
         .routes(routes!(labels::get_revocations))
         .routes(routes!(labels::clear_suspicion))
-        .routes(routes!(labels::set_disclosure))
+        .routes(routes!(labels::set_disclosure));
+    documented(router)
 }
 
 /// What a label's QR code opens: the GS1 resolver and the verification pages (HTML, not in the
@@ -120,7 +145,8 @@ pub fn label_links() -> axum::Router<AppState> {
 pub fn uploads(max_bytes: usize) -> OpenApiRouter<AppState> {
     // Room for the multipart framing around the photo itself.
     let limit = max_bytes.saturating_add(64 * 1024);
-    OpenApiRouter::new()
+    let router = OpenApiRouter::new()
         .routes(routes!(photos::upload))
-        .layer(axum::extract::DefaultBodyLimit::max(limit))
+        .layer(axum::extract::DefaultBodyLimit::max(limit));
+    documented(router)
 }

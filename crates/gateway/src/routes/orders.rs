@@ -9,6 +9,7 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use souk_auth::Principal;
 use souk_kernel::{AccountId, ArtisanId, FulfilmentId, OrderId, ProductId};
 use souk_orders::{
     Address, Fulfilment, HistoryEntry, Line, Order, OrderFilter, OrderItem, PaymentMethod,
@@ -18,9 +19,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    dto::{List, TextMap, all_languages},
+    dto::{List, TextMap, all_languages, page_request},
     error::{ApiError, Problem},
-    extract::{ApiJson, ApiPath, ApiQuery, Authenticated},
+    extract::{ApiJson, ApiPath, ApiQuery, Authenticated, MaybeAuthenticated},
     state::AppState,
 };
 
@@ -83,12 +84,33 @@ pub struct PlaceOrderRequest {
     /// `card` or `cash_on_delivery`.
     #[schema(value_type = String, example = "cash_on_delivery")]
     pub payment_method: PaymentMethod,
-    pub shipping_address: AddressDto,
+    /// Where it goes; or `address_id`, one of the buyer's saved addresses (not both).
+    pub shipping_address: Option<AddressDto>,
+    /// An address of the signed-in buyer's book (`/v1/me/addresses`).
+    pub address_id: Option<Uuid>,
 }
 
 impl PlaceOrderRequest {
-    fn into_input(self) -> PlaceOrder {
-        PlaceOrder {
+    /// The order's input, with a saved address looked up in the caller's book.
+    async fn into_input(
+        self,
+        state: &AppState,
+        caller: Option<&Principal>,
+    ) -> Result<PlaceOrder, ApiError> {
+        let shipping_address = match (self.shipping_address, self.address_id) {
+            (Some(address), None) => address.into(),
+            (None, Some(id)) => {
+                let who = caller.ok_or_else(ApiError::unauthenticated)?;
+                state.orders.address(who, id).await?.address
+            }
+            _ => {
+                return Err(ApiError::validation(
+                    "shipping_address",
+                    "send either shipping_address or address_id",
+                ));
+            }
+        };
+        Ok(PlaceOrder {
             items: self
                 .items
                 .into_iter()
@@ -98,8 +120,8 @@ impl PlaceOrderRequest {
                 })
                 .collect(),
             payment_method: self.payment_method,
-            shipping_address: self.shipping_address.into(),
-        }
+            shipping_address,
+        })
     }
 }
 
@@ -334,9 +356,11 @@ fn quote_dto(p: &Plan) -> QuoteDto {
 )]
 pub async fn quote(
     State(state): State<AppState>,
+    MaybeAuthenticated(caller): MaybeAuthenticated,
     ApiJson(body): ApiJson<PlaceOrderRequest>,
 ) -> Result<Json<QuoteDto>, ApiError> {
-    let plan = state.orders.quote(&body.into_input()).await?;
+    let input = body.into_input(&state, caller.as_ref()).await?;
+    let plan = state.orders.quote(&input).await?;
     Ok(Json(quote_dto(&plan)))
 }
 
@@ -378,8 +402,8 @@ pub async fn place(
         .to_str()
         .map_err(|_| ApiError::validation("Idempotency-Key", "visible ASCII characters"))?
         .to_owned();
+    let input = body.into_input(&state, Some(&principal)).await?;
     let orders = state.orders.clone();
-    let input = body.into_input();
     let placed = state
         .lifecycle
         .detached(async move { orders.place(&principal, &key, input).await })
@@ -402,25 +426,22 @@ pub async fn place(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// Only this status.
     pub status: Option<String>,
-    /// Items older than this id (the last id of the previous page).
-    pub before: Option<Uuid>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
     /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
 }
 
 impl ListParams {
     pub(crate) fn filter(self) -> Result<OrderFilter, ApiError> {
-        let limit = self.limit.unwrap_or(20);
-        if !(1..=100).contains(&limit) {
-            return Err(ApiError::validation("limit", "between 1 and 100"));
-        }
         Ok(OrderFilter {
+            page: page_request(self.cursor.as_deref(), self.limit)?,
             status: self.status,
-            before: self.before,
-            limit,
         })
     }
 }
@@ -443,9 +464,7 @@ pub async fn list(
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<List<OrderDto>>, ApiError> {
     let orders = state.orders.orders(&principal, &params.filter()?).await?;
-    Ok(Json(List {
-        items: orders.iter().map(order_dto).collect(),
-    }))
+    Ok(Json(List::of(orders, |o| order_dto(&o))))
 }
 
 /// One order with its fulfilments and history: for its buyer and operators.

@@ -4,7 +4,6 @@
 
 use axum::{
     Json,
-    body::Bytes,
     extract::State,
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
@@ -19,7 +18,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{ApiError, Problem},
-    extract::{ApiJson, ApiPath, Authenticated},
+    extract::{ApiJson, ApiPath, Authenticated, RawBody},
     state::AppState,
 };
 
@@ -87,8 +86,9 @@ pub async fn statement(
     Ok(Json(statement_dto(&s)))
 }
 
+/// One artisan's payment in a payout batch.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct BatchItemDto {
+pub struct PayoutItemDto {
     pub id: Uuid,
     pub artisan_id: ArtisanId,
     pub name: String,
@@ -102,26 +102,27 @@ pub struct BatchItemDto {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SkippedDto {
+pub struct SkippedArtisanDto {
     pub artisan_id: ArtisanId,
     pub owed_minor: i64,
     pub reason: String,
 }
 
+/// A payout batch: what was paid to whom, by which method.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct BatchDto {
+pub struct PayoutBatchDto {
     pub id: Uuid,
     pub created_by: AccountId,
     pub created_at: DateTime<Utc>,
     pub total_minor: i64,
     pub currency: String,
-    pub items: Vec<BatchItemDto>,
+    pub items: Vec<PayoutItemDto>,
     /// Artisans owed money but left out (no payout method on record): only when the batch is made.
-    pub skipped: Vec<SkippedDto>,
+    pub skipped: Vec<SkippedArtisanDto>,
 }
 
-fn batch_dto(b: &Batch) -> BatchDto {
-    BatchDto {
+fn payout_batch_dto(b: &Batch) -> PayoutBatchDto {
+    PayoutBatchDto {
         id: b.id,
         created_by: b.created_by,
         created_at: b.created_at,
@@ -130,7 +131,7 @@ fn batch_dto(b: &Batch) -> BatchDto {
         items: b
             .items
             .iter()
-            .map(|i| BatchItemDto {
+            .map(|i| PayoutItemDto {
                 id: i.id,
                 artisan_id: i.artisan,
                 name: i.display_name.clone(),
@@ -143,7 +144,7 @@ fn batch_dto(b: &Batch) -> BatchDto {
         skipped: b
             .skipped
             .iter()
-            .map(|s| SkippedDto {
+            .map(|s| SkippedArtisanDto {
                 artisan_id: s.artisan,
                 owed_minor: s.owed_minor,
                 reason: s.reason.clone(),
@@ -160,7 +161,7 @@ fn batch_dto(b: &Batch) -> BatchDto {
     tag = "payments",
     security(("bearer" = [])),
     responses(
-        (status = 201, body = BatchDto),
+        (status = 201, body = PayoutBatchDto),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "nothing_to_pay"),
     )
@@ -174,7 +175,7 @@ pub async fn create_batch(
         .lifecycle
         .detached(async move { payments.create_batch(&principal).await })
         .await?;
-    Ok((StatusCode::CREATED, Json(batch_dto(&batch))).into_response())
+    Ok((StatusCode::CREATED, Json(payout_batch_dto(&batch))).into_response())
 }
 
 #[utoipa::path(
@@ -184,7 +185,7 @@ pub async fn create_batch(
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = BatchDto),
+        (status = 200, body = PayoutBatchDto),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
@@ -193,8 +194,8 @@ pub async fn get_batch(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     ApiPath(id): ApiPath<Uuid>,
-) -> Result<Json<BatchDto>, ApiError> {
-    Ok(Json(batch_dto(
+) -> Result<Json<PayoutBatchDto>, ApiError> {
+    Ok(Json(payout_batch_dto(
         &state.payments.batch(&principal, id).await?,
     )))
 }
@@ -246,7 +247,7 @@ pub struct ReceiptRequest {
     request_body = ReceiptRequest,
     security(("bearer" = [])),
     responses(
-        (status = 200, body = BatchDto),
+        (status = 200, body = PayoutBatchDto),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -257,12 +258,12 @@ pub async fn receipt(
     Authenticated(principal): Authenticated,
     ApiPath((id, item)): ApiPath<(Uuid, Uuid)>,
     ApiJson(body): ApiJson<ReceiptRequest>,
-) -> Result<Json<BatchDto>, ApiError> {
+) -> Result<Json<PayoutBatchDto>, ApiError> {
     let batch = state
         .payments
         .record_receipt(&principal, id, item, &body.reference)
         .await?;
-    Ok(Json(batch_dto(&batch)))
+    Ok(Json(payout_batch_dto(&batch)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -357,7 +358,7 @@ pub struct WebhookAnswer {
 pub async fn stripe_webhook(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Json<WebhookAnswer>, ApiError> {
     let signature = headers
         .get("stripe-signature")

@@ -11,14 +11,14 @@ use axum::{
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use souk_catalog::Photo;
-use souk_kernel::ProductId;
+use souk_kernel::{Page, ProductId};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    dto::List,
+    dto::{List, PageParams},
     error::{ApiError, Problem},
-    extract::{ApiPath, Authenticated, MaybeAuthenticated},
+    extract::{ApiPath, ApiQuery, Authenticated, MaybeAuthenticated},
     state::AppState,
 };
 
@@ -112,6 +112,7 @@ fn upload_error(e: &axum::extract::multipart::MultipartError) -> ApiError {
         (status = 413, body = Problem, content_type = "application/problem+json", description = "photo_too_large"),
         (status = 415, body = Problem, content_type = "application/problem+json", description = "not_an_image"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "photo_undecodable or photo_too_many_pixels"),
+        (status = 429, body = Problem, content_type = "application/problem+json", description = "rate_limited: too many uploads this hour"),
     )
 )]
 pub async fn upload(
@@ -130,7 +131,9 @@ pub async fn upload(
     get,
     path = "/v1/products/{id}/photos",
     tag = "catalog",
-    params(("id" = ProductId, Path)),
+    params(("id" = ProductId, Path), PageParams),
+    // A token is optional; one sent is checked.
+    security((), ("bearer" = [])),
     responses(
         (status = 200, body = List<PhotoDto>),
         (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -140,17 +143,18 @@ pub async fn list(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<ProductId>,
     MaybeAuthenticated(viewer): MaybeAuthenticated,
+    ApiQuery(params): ApiQuery<PageParams>,
 ) -> Result<Json<List<PhotoDto>>, ApiError> {
     let photos = state.catalog.product_photos(id, viewer.as_ref()).await?;
-    Ok(Json(List {
-        items: photos.into_iter().map(photo_dto).collect(),
-    }))
+    let page = Page::slice(photos, &params.request()?, |p| p.id);
+    Ok(Json(List::of(page, photo_dto)))
 }
 
-/// A stored photo file. Keys never change content, so it is cached for a year.
+/// A stored photo file. Keys never change content, so it is cached for a year. A key that is
+/// not UTF-8 once decoded (`%ff`) is a 400 problem, as every malformed path is.
 pub async fn file(
     State(state): State<AppState>,
-    axum::extract::Path(key): axum::extract::Path<String>,
+    ApiPath(key): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let (bytes, content_type) = state.catalog.photo_file(&key).await?;
     let mut response = bytes.into_response();

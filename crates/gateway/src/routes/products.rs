@@ -86,6 +86,7 @@ pub struct ListProductsParams {
     /// Highest price, in minor units (centimes).
     pub price_max: Option<i64>,
     /// Default: relevance with `q`, newest without.
+    #[param(inline)]
     pub sort: Option<SortDto>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -317,6 +318,7 @@ pub enum Include {
 #[into_params(parameter_in = Query)]
 pub struct GetProductParams {
     /// `translations`: add every language's title and description.
+    #[param(inline)]
     pub include: Option<Include>,
 }
 
@@ -330,6 +332,8 @@ pub struct GetProductParams {
         GetProductParams,
         ("lang" = Option<String>, Query, description = "ar, fr, en or zgh; else Accept-Language"),
     ),
+    // A token is optional; one sent is checked.
+    security((), ("bearer" = [])),
     responses(
         (status = 200, body = ProductDto),
         (status = 400, body = Problem, content_type = "application/problem+json"),

@@ -4,12 +4,13 @@
 use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use souk_notify::{DeliveryView, Endpoint, NewEndpoint};
+use souk_kernel::Page;
+use souk_notify::{DeliveryFilter, DeliveryView, Endpoint, NewEndpoint};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    dto::List,
+    dto::{List, PageParams, page_request},
     error::{ApiError, Problem},
     extract::{ApiJson, ApiPath, ApiQuery, Authenticated},
     state::AppState,
@@ -60,6 +61,10 @@ pub struct DeliveryDto {
     /// The event's id, the same on every attempt and replay (`Souk-Event-Id`).
     pub event_id: Uuid,
     pub topic: String,
+    /// `webhook`, `email` or `sms`.
+    pub channel: String,
+    /// The endpoint's id, the email address or the phone number.
+    pub target: String,
     /// `pending`, `delivered` or `dead`.
     pub status: String,
     pub attempts: i32,
@@ -77,6 +82,8 @@ impl From<DeliveryView> for DeliveryDto {
             id: d.id,
             event_id: d.event_id,
             topic: d.topic,
+            channel: d.channel,
+            target: d.target,
             status: d.status,
             attempts: d.attempts,
             last_code: d.last_code,
@@ -121,6 +128,7 @@ pub async fn register_webhook(
     get,
     path = "/v1/admin/webhooks",
     tag = "admin",
+    params(PageParams),
     security(("bearer" = [])),
     responses(
         (status = 200, body = List<WebhookDto>),
@@ -131,18 +139,69 @@ pub async fn register_webhook(
 pub async fn list_webhooks(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
+    ApiQuery(params): ApiQuery<PageParams>,
 ) -> Result<Json<List<WebhookDto>>, ApiError> {
     let endpoints = state.relay.endpoints(&principal).await?;
-    Ok(Json(List {
-        items: endpoints.into_iter().map(WebhookDto::from).collect(),
-    }))
+    let page = Page::slice(endpoints, &params.request()?, |e| e.id);
+    Ok(Json(List::of(page, WebhookDto::from)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct DeliveriesQuery {
-    /// 1 to 200 (default 50).
+    /// `pending`, `delivered` or `dead`.
+    pub status: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DeliveryLogQuery {
+    /// `webhook`, `email` or `sms`.
+    pub channel: Option<String>,
+    /// An endpoint's id, an email address or a phone number.
+    pub target: Option<String>,
+    /// `pending`, `delivered` or `dead`.
+    pub status: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u64>,
+}
+
+/// Every delivery of every channel (webhooks, emails, short messages), newest first, or those
+/// the filters name. Admins only.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/deliveries",
+    tag = "admin",
+    params(DeliveryLogQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = List<DeliveryDto>),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn delivery_log(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    ApiQuery(query): ApiQuery<DeliveryLogQuery>,
+) -> Result<Json<List<DeliveryDto>>, ApiError> {
+    let page = page_request(query.cursor.as_deref(), query.limit)?;
+    let filter = DeliveryFilter {
+        channel: query.channel,
+        target: query.target,
+        status: query.status,
+    };
+    let deliveries = state.relay.deliveries(&principal, &filter, &page).await?;
+    Ok(Json(List::of(deliveries, DeliveryDto::from)))
 }
 
 /// An endpoint's deliveries, newest first: status, attempts, the receiver's last answer. Admins
@@ -166,11 +225,14 @@ pub async fn list_deliveries(
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<DeliveriesQuery>,
 ) -> Result<Json<List<DeliveryDto>>, ApiError> {
-    let limit = query.limit.unwrap_or(50);
-    let deliveries = state.relay.deliveries(&principal, id, limit).await?;
-    Ok(Json(List {
-        items: deliveries.into_iter().map(DeliveryDto::from).collect(),
-    }))
+    let page = page_request(query.cursor.as_deref(), query.limit)?;
+    let filter = DeliveryFilter {
+        channel: Some("webhook".to_owned()),
+        target: Some(id.to_string()),
+        status: query.status,
+    };
+    let deliveries = state.relay.deliveries(&principal, &filter, &page).await?;
+    Ok(Json(List::of(deliveries, DeliveryDto::from)))
 }
 
 /// Sends a delivery again, at once, with the same event id. Admins only.
