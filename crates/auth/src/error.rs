@@ -25,6 +25,8 @@ pub enum AuthError {
     TokenInvalid,
     #[error("this email is already verified")]
     AlreadyVerified,
+    #[error("{0}")]
+    Forbidden(&'static str),
     #[error("password hashing failed: {0}")]
     Hashing(String),
     #[error(transparent)]

@@ -268,8 +268,10 @@ pub(crate) fn account_from_row(row: accounts::Model) -> Result<Account, AuthErro
 mod one_time;
 mod passwords;
 mod profile;
+mod roster;
 mod sessions;
 #[cfg(test)]
 mod tests;
 
 pub use profile::AccountChanges;
+pub use roster::AccountFilter;

@@ -9,6 +9,7 @@ pub mod agency;
 mod cache_keys;
 pub mod certified;
 mod crafts;
+mod directory;
 mod error;
 pub mod import;
 mod input;
@@ -22,6 +23,7 @@ pub mod stock;
 mod store;
 
 pub use crafts::NewCraft;
+pub use directory::DirectoryFilter;
 pub use error::CatalogError;
 pub use input::{ArtisanInput, ListingQuery, ProductInput, ProductPatch, Sort};
 pub use model::{

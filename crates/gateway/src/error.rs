@@ -538,6 +538,9 @@ impl From<AuthError> for ApiError {
                 "This link is unknown, already used or expired",
             )
             .detail("ask for a new one"),
+            AuthError::Forbidden(why) => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed").detail(why)
+            }
             AuthError::AlreadyVerified => ApiError::new(
                 StatusCode::CONFLICT,
                 "already_verified",

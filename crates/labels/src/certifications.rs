@@ -74,10 +74,37 @@ pub struct Certification {
     pub created_at: DateTime<Utc>,
 }
 
+/// Where a certification stands on a given day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CertificationStatus {
+    /// The inspection did not pass.
+    Failed,
+    /// Passed, valid from a later day.
+    Upcoming,
+    /// Passed and within its validity.
+    Current,
+    /// Passed, past its validity.
+    Expired,
+}
+
 impl Certification {
+    /// Where it stands on `day` (lists filter by the same rule, in SQL: see `lists.rs`).
+    pub fn status(&self, day: NaiveDate) -> CertificationStatus {
+        if !self.passed {
+            CertificationStatus::Failed
+        } else if day < self.valid_from {
+            CertificationStatus::Upcoming
+        } else if day <= self.valid_until {
+            CertificationStatus::Current
+        } else {
+            CertificationStatus::Expired
+        }
+    }
+
     /// Passed and within its validity on `day`: it may issue labels, and badges its products.
     pub fn is_current(&self, day: NaiveDate) -> bool {
-        self.passed && self.valid_from <= day && day <= self.valid_until
+        self.status(day) == CertificationStatus::Current
     }
 }
 

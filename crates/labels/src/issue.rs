@@ -32,6 +32,18 @@ pub struct Batch {
     pub created_at: DateTime<Utc>,
 }
 
+pub(crate) fn batch_from_row(row: label_batches::Model) -> Batch {
+    Batch {
+        id: LabelBatchId::from_uuid(row.id),
+        certification: CertificationId::from_uuid(row.certification_id),
+        product: ProductId::from_uuid(row.product_id),
+        count: u32::try_from(row.count).unwrap_or(0),
+        key_id: row.key_id,
+        created_by: AccountId::from_uuid(row.created_by),
+        created_at: row.created_at,
+    }
+}
+
 /// One label of a batch, as printed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BatchLabel {
@@ -215,15 +227,7 @@ impl Labels {
             .ok_or(LabelsError::NotFound("label batch"))?;
         self.require_printer(principal, ProductId::from_uuid(row.product_id))
             .await?;
-        Ok(Batch {
-            id,
-            certification: CertificationId::from_uuid(row.certification_id),
-            product: ProductId::from_uuid(row.product_id),
-            count: u32::try_from(row.count).unwrap_or(0),
-            key_id: row.key_id,
-            created_by: AccountId::from_uuid(row.created_by),
-            created_at: row.created_at,
-        })
+        Ok(batch_from_row(row))
     }
 
     /// A page of a batch's labels in serial order, after `after`.
@@ -253,16 +257,17 @@ impl Labels {
             query = query.filter(labels::Column::Serial.gt(after.as_str()));
         }
         let rows = query.all(self.db()).await?;
-        rows.iter()
-            .map(|row| {
-                Ok(BatchLabel {
-                    serial: Serial::parse(&row.serial)
-                        .ok_or_else(|| LabelsError::Corrupt(format!("serial {}", row.serial)))?,
-                    url: link_of(row)?.to_url(&self.inner.settings.base_url),
-                    status: row.status.clone(),
-                })
-            })
-            .collect()
+        rows.iter().map(|row| self.batch_label(row)).collect()
+    }
+
+    /// A label as printed: its serial, the link its QR code holds, its status.
+    pub(crate) fn batch_label(&self, row: &labels::Model) -> Result<BatchLabel, LabelsError> {
+        Ok(BatchLabel {
+            serial: Serial::parse(&row.serial)
+                .ok_or_else(|| LabelsError::Corrupt(format!("serial {}", row.serial)))?,
+            url: link_of(row)?.to_url(&self.inner.settings.base_url),
+            status: row.status.clone(),
+        })
     }
 
     /// Certifiers and operators print any label; artisans and agents those of their products.

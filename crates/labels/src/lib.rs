@@ -12,6 +12,7 @@ mod fingerprint;
 mod issue;
 pub mod keys;
 pub mod link;
+mod lists;
 pub mod offline;
 mod print;
 mod reports;
@@ -28,10 +29,13 @@ use souk_cache::Cache;
 use souk_catalog::Catalog;
 use souk_db::DatabaseConnection;
 
-pub use certifications::{Certification, CertificationInput, CertificationScope, Evidence};
+pub use certifications::{
+    Certification, CertificationInput, CertificationScope, CertificationStatus, Evidence,
+};
 pub use error::LabelsError;
 pub use issue::{Batch, BatchLabel};
 pub use keys::{KeyStatus, Keyring, KeysDocument};
+pub use lists::{BatchFilter, CertificationFilter};
 pub use offline::{NotAuthentic, OfflineVerdict, RevocationList};
 pub use print::QrFormat;
 pub use reports::{Report, ReportInput};

@@ -2,12 +2,14 @@
 //! batches (an operator pays everything owed in one run, exported as CSV for the bank, the wallet
 //! provider and the agents who hand over cash).
 
+mod batch_list;
 mod card;
 mod error;
 pub mod payouts;
 mod statements;
 mod webhook;
 
+pub use batch_list::BatchSummary;
 pub use card::{CardPayment, PaymentChoice, StripeProvider, StripeSettings};
 pub use error::PaymentsError;
 pub use payouts::{Batch, BatchItem, Skipped};

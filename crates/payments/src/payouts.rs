@@ -56,7 +56,7 @@ pub struct Batch {
     pub skipped: Vec<Skipped>,
 }
 
-fn operators_only(principal: &Principal) -> Result<(), PaymentsError> {
+pub(crate) fn operators_only(principal: &Principal) -> Result<(), PaymentsError> {
     if principal.is_admin() {
         Ok(())
     } else {

@@ -8,14 +8,18 @@ use axum::{
 };
 use serde::Deserialize;
 use souk_agents::AgentInput;
-use souk_auth::{NewAccount, Role};
+use souk_auth::{AccountFilter, NewAccount, Role};
 use souk_kernel::{AccountId, ArtisanId};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::{
+    dto::{List, page_request},
     error::{ApiError, Problem},
-    extract::{ApiJson, ApiPath, Authenticated},
-    routes::agency::{AgentDto, ArtisanRecordDto, agent_dto, record_dto},
+    extract::{ApiJson, ApiPath, ApiQuery, Authenticated},
+    routes::{
+        agency::{AgentDto, ArtisanRecordDto, agent_dto, record_dto},
+        auth::AccountDto,
+    },
     state::AppState,
 };
 
@@ -140,4 +144,46 @@ pub async fn assign_agent(
         .assign_agent(&principal, id, body.agent_id)
         .await?;
     Ok(Json(record_dto(&record)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AccountListParams {
+    /// Only this role: buyer, artisan, agent, certifier or admin.
+    #[param(value_type = Option<String>, example = "agent")]
+    pub role: Option<Role>,
+    /// A piece of their email, any case.
+    pub email: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u64>,
+}
+
+/// Every account, newest first, by role or a piece of the email. Admins only.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/accounts",
+    tag = "admin",
+    params(AccountListParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = List<AccountDto>),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_accounts(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    ApiQuery(params): ApiQuery<AccountListParams>,
+) -> Result<Json<List<AccountDto>>, ApiError> {
+    let page = page_request(params.cursor.as_deref(), params.limit)?;
+    let filter = AccountFilter {
+        role: params.role,
+        email: params.email,
+    };
+    let accounts = state.auth.accounts(&principal, &filter, &page).await?;
+    Ok(Json(List::of(accounts, AccountDto::from)))
 }

@@ -11,12 +11,16 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use souk_auth::{Principal, Role};
 use souk_kernel::{AccountId, ArtisanId, CertificationId, LabelBatchId, ProductId};
-use souk_labels::{Batch, Certification, CertificationInput, CertificationScope, Evidence};
-use utoipa::ToSchema;
+use souk_labels::{
+    Batch, Certification, CertificationFilter, CertificationInput, CertificationScope,
+    CertificationStatus, Evidence,
+};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::{
+    dto::{List, page_request},
     error::{ApiError, Problem},
-    extract::{ApiJson, ApiPath, Authenticated, MaybeAuthenticated},
+    extract::{ApiJson, ApiPath, ApiQuery, Authenticated, MaybeAuthenticated},
     state::AppState,
 };
 
@@ -206,6 +210,56 @@ pub async fn certify(
         &format!("/v1/certifications/{}", certification.id),
         Json(certification_dto(&certification, true)),
     )
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CertificationListParams {
+    /// Only those of this product.
+    pub product_id: Option<ProductId>,
+    /// Only those of this artisan (their products and lines).
+    pub artisan_id: Option<ArtisanId>,
+    /// Only those in this status today.
+    #[param(value_type = Option<String>, example = "current")]
+    pub status: Option<CertificationStatus>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u64>,
+}
+
+/// Certifications, newest first, with their evidence (certifiers and operators). `status` is
+/// `failed`, `upcoming`, `current` or `expired`, as of today (UTC).
+#[utoipa::path(
+    get,
+    path = "/v1/certifications",
+    tag = "labels",
+    params(CertificationListParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = List<CertificationDto>),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_certifications(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    ApiQuery(params): ApiQuery<CertificationListParams>,
+) -> Result<Json<List<CertificationDto>>, ApiError> {
+    let page = page_request(params.cursor.as_deref(), params.limit)?;
+    let filter = CertificationFilter {
+        product: params.product_id,
+        artisan: params.artisan_id,
+        status: params.status,
+    };
+    let today = Utc::now().date_naive();
+    let found = state
+        .labels
+        .certifications(&principal, &filter, today, &page)
+        .await?;
+    Ok(Json(List::of(found, |c| certification_dto(&c, true))))
 }
 
 /// A certification: public (what a label's page links to); its evidence, notes, inspector,

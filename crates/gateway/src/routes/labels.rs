@@ -12,17 +12,17 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use souk_catalog::agency::model::LabelDisclosure;
 use souk_kernel::{
-    ArtisanId, CertificationId, FulfilmentId, LabelBatchId, Lang, Localized, ProductId,
-    percent::decode_form,
+    ArtisanId, CertificationId, FulfilmentId, LabelBatchId, Lang, Localized, Page, PageRequest,
+    ProductId, percent::decode_form,
 };
 use souk_labels::{
-    KeyStatus, LabelState, QrFormat, RevocationList, Serial, Target, Verdict, Verification,
-    link::LabelLink,
+    BatchFilter, BatchLabel, KeyStatus, LabelState, QrFormat, RevocationList, Serial, Target,
+    Verdict, Verification, link::LabelLink,
 };
 use utoipa::{IntoParams, ToSchema};
 
 use crate::{
-    dto::{List, PageParams},
+    dto::{List, PageParams, page_request},
     error::{ApiError, Problem},
     extract::{ApiJson, ApiPath, ApiQuery, Authenticated, LabelScanner, Language},
     routes::{
@@ -55,15 +55,6 @@ pub async fn get_batch(
     )))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct BatchLabelsParams {
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-    /// 1 to 1000, default 100.
-    pub limit: Option<u64>,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BatchLabelDto {
     pub serial: String,
@@ -77,10 +68,15 @@ pub struct BatchLabelDto {
     pub qr_svg: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct BatchLabelsPage {
-    pub items: Vec<BatchLabelDto>,
-    pub next_cursor: Option<String>,
+fn batch_label_dto(l: BatchLabel) -> BatchLabelDto {
+    BatchLabelDto {
+        short_code: l.serial.short_code(),
+        qr_png: format!("/v1/labels/{}/qr.png", l.serial),
+        qr_svg: format!("/v1/labels/{}/qr.svg", l.serial),
+        serial: l.serial.to_string(),
+        url: l.url,
+        status: l.status,
+    }
 }
 
 /// A batch's labels, in serial order.
@@ -88,11 +84,12 @@ pub struct BatchLabelsPage {
     get,
     path = "/v1/label-batches/{id}/labels",
     tag = "labels",
-    params(("id" = LabelBatchId, Path), BatchLabelsParams),
+    params(("id" = LabelBatchId, Path), PageParams),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = BatchLabelsPage),
+        (status = 200, body = List<BatchLabelDto>),
         (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -100,41 +97,86 @@ pub async fn batch_labels(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     ApiPath(id): ApiPath<LabelBatchId>,
-    ApiQuery(params): ApiQuery<BatchLabelsParams>,
-) -> Result<Json<BatchLabelsPage>, ApiError> {
-    let limit = params.limit.unwrap_or(100);
-    if !(1..=1_000).contains(&limit) {
-        return Err(ApiError::validation("limit", "between 1 and 1000"));
-    }
-    let after = match params.cursor.as_deref() {
-        Some(c) => Some(Serial::parse(c).ok_or_else(|| {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_cursor", "Invalid cursor")
-        })?),
+    ApiQuery(params): ApiQuery<PageParams>,
+) -> Result<Json<List<BatchLabelDto>>, ApiError> {
+    let page: PageRequest<String> = params.request()?;
+    let after = match page.after.as_deref() {
+        Some(serial) => Some(Serial::parse(serial).ok_or_else(ApiError::invalid_cursor)?),
         None => None,
     };
     let labels = state
         .labels
-        .batch_labels(&principal, id, after.as_ref(), limit + 1)
+        .batch_labels(&principal, id, after.as_ref(), page.fetch())
         .await?;
-    let more = labels.len() as u64 > limit;
-    let items: Vec<BatchLabelDto> = labels
-        .into_iter()
-        .take(limit as usize)
-        .map(|l| BatchLabelDto {
-            short_code: l.serial.short_code(),
-            qr_png: format!("/v1/labels/{}/qr.png", l.serial),
-            qr_svg: format!("/v1/labels/{}/qr.svg", l.serial),
-            serial: l.serial.to_string(),
-            url: l.url,
-            status: l.status,
-        })
-        .collect();
-    let next_cursor = if more {
-        items.last().map(|l| l.serial.clone())
-    } else {
-        None
+    let labels = Page::of(labels, page.limit, |l| l.serial.to_string());
+    Ok(Json(List::of(labels, batch_label_dto)))
+}
+
+/// A product's labels, every batch of it, in serial order: for certifiers, operators, and the
+/// artisan (or their agent) who sticks them on.
+#[utoipa::path(
+    get,
+    path = "/v1/products/{id}/labels",
+    tag = "labels",
+    params(("id" = ProductId, Path), PageParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = List<BatchLabelDto>),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn product_labels(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    ApiPath(id): ApiPath<ProductId>,
+    ApiQuery(params): ApiQuery<PageParams>,
+) -> Result<Json<List<BatchLabelDto>>, ApiError> {
+    let labels = state
+        .labels
+        .product_labels(&principal, id, &params.request()?)
+        .await?;
+    Ok(Json(List::of(labels, batch_label_dto)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BatchListParams {
+    /// Only the batches of this certification.
+    pub certification_id: Option<CertificationId>,
+    /// Only the batches of this product.
+    pub product_id: Option<ProductId>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u64>,
+}
+
+/// Label batches, newest first (certifiers and operators).
+#[utoipa::path(
+    get,
+    path = "/v1/label-batches",
+    tag = "labels",
+    params(BatchListParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = List<LabelBatchDto>),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_batches(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    ApiQuery(params): ApiQuery<BatchListParams>,
+) -> Result<Json<List<LabelBatchDto>>, ApiError> {
+    let page = page_request(params.cursor.as_deref(), params.limit)?;
+    let filter = BatchFilter {
+        certification: params.certification_id,
+        product: params.product_id,
     };
-    Ok(Json(BatchLabelsPage { items, next_cursor }))
+    let batches = state.labels.batches(&principal, &filter, &page).await?;
+    Ok(Json(List::of(batches, |b| label_batch_dto(&b))))
 }
 
 fn file(content_type: &'static str, name: Option<String>, bytes: Vec<u8>) -> Response {

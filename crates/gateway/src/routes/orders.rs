@@ -348,8 +348,10 @@ fn quote_dto(p: &Plan) -> QuoteDto {
     path = "/v1/orders/quote",
     tag = "orders",
     request_body = PlaceOrderRequest,
+    security((), ("bearer" = [])),
     responses(
         (status = 200, body = QuoteDto),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "address_id is not in the caller's address book"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "out_of_stock"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "validation_failed, product_unavailable, no_shipping_rate"),
     )
@@ -379,6 +381,7 @@ pub async fn quote(
         (status = 200, body = OrderDto, description = "placed before with this key and body"),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "idempotency_key_required"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "address_id is not in the caller's address book"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "out_of_stock"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "validation_failed, product_unavailable, no_shipping_rate, idempotency_key_reused"),
     )

@@ -12,13 +12,14 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use souk_kernel::{AccountId, ArtisanId, OrderId};
 use souk_orders::PaymentMethod;
-use souk_payments::{Batch, PaymentChoice, Statement};
+use souk_payments::{Batch, BatchSummary, PaymentChoice, Statement};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
+    dto::{List, PageParams},
     error::{ApiError, Problem},
-    extract::{ApiJson, ApiPath, Authenticated, RawBody},
+    extract::{ApiJson, ApiPath, ApiQuery, Authenticated, RawBody},
     state::AppState,
 };
 
@@ -176,6 +177,55 @@ pub async fn create_batch(
         .detached(async move { payments.create_batch(&principal).await })
         .await?;
     Ok((StatusCode::CREATED, Json(payout_batch_dto(&batch))).into_response())
+}
+
+/// A payout batch as the list shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PayoutBatchSummaryDto {
+    pub id: Uuid,
+    pub created_by: AccountId,
+    pub created_at: DateTime<Utc>,
+    pub total_minor: i64,
+    pub currency: String,
+    /// How many artisans it pays.
+    pub payouts: u64,
+}
+
+impl From<BatchSummary> for PayoutBatchSummaryDto {
+    fn from(b: BatchSummary) -> Self {
+        PayoutBatchSummaryDto {
+            id: b.id,
+            created_by: b.created_by,
+            created_at: b.created_at,
+            total_minor: b.total_minor,
+            currency: b.currency,
+            payouts: b.payouts,
+        }
+    }
+}
+
+/// The payout batches, newest first. Operators only.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/payout-batches",
+    tag = "payments",
+    params(PageParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = List<PayoutBatchSummaryDto>),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_batches(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    ApiQuery(params): ApiQuery<PageParams>,
+) -> Result<Json<List<PayoutBatchSummaryDto>>, ApiError> {
+    let batches = state
+        .payments
+        .batches(&principal, &params.request()?)
+        .await?;
+    Ok(Json(List::of(batches, PayoutBatchSummaryDto::from)))
 }
 
 #[utoipa::path(
