@@ -13,6 +13,7 @@ mod fuzz;
 mod hygiene;
 mod label_page;
 mod labels;
+mod lists;
 mod migrations;
 mod notifications;
 mod operations;
