@@ -207,8 +207,22 @@ app_test!(async fn a_reset_link_works_once_expires_and_tells_no_one_who_has_an_a
         }
         assert_eq!(statuses, expected, "{email}");
     }
-    // No link ever went to integrators' webhooks' topics: account events stay private.
+    // No link ever went to integrators' webhooks' topics: account events stay private. Once
+    // sent, the links are forgotten: the database keeps their hashes only.
     assert_eq!(count(&env, "SELECT COUNT(*) FROM deliveries WHERE channel = 'webhook'").await, 0);
+    let kept = "SELECT COUNT(*) FROM deliveries WHERE topic LIKE 'account.%' AND (status <> 'delivered' OR message IS NOT NULL)";
+    let unsent = "SELECT COUNT(*) FROM outbox_events WHERE published_at IS NULL";
+    link_token(&smtp, "salma@example.ma", "reset-password", 3).await;
+    for _ in 0..100 {
+        if count(&env, kept).await == 0 && count(&env, unsent).await == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(count(&env, kept).await, 0, "{}", crate::notifications::dump(&env).await);
+    let links = "SELECT COUNT(*) FROM outbox_events WHERE CAST(payload AS TEXT) LIKE '%token=%'";
+    assert_eq!(count(&env, links).await, 0);
+    assert!(count(&env, "SELECT COUNT(*) FROM outbox_events WHERE topic LIKE 'account.%'").await >= 3);
 });
 
 app_test!(async fn a_new_buyer_verifies_their_email_with_the_link_sent_at_sign_up(env) {

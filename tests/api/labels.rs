@@ -79,7 +79,7 @@ pub(crate) async fn labelled(
     let batch = id(&issued);
     let page = app
         .get_as(
-            &format!("/v1/label-batches/{batch}/labels?limit=1000"),
+            &format!("/v1/label-batches/{batch}/labels?limit=100"),
             &certifier,
         )
         .await;

@@ -269,7 +269,7 @@ app_test!(async fn with_mail_and_sms_down_messages_wait_and_go_out_once_when_the
 });
 
 /// The deliveries, for a failure's message.
-async fn dump(env: &souk_api_tests::Env) -> String {
+pub(crate) async fn dump(env: &souk_api_tests::Env) -> String {
     use souk_db::sea_orm::{ConnectionTrait, Statement};
     let backend = env.db.conn.get_database_backend();
     let rows = env.db.conn.query_all_raw(Statement::from_string(backend, "SELECT topic, channel, target, status, attempts, last_error FROM deliveries ORDER BY id".to_owned())).await.unwrap_or_default();

@@ -12,6 +12,6 @@ pub use error::AuthError;
 pub use password::{PasswordHasher, PasswordParams};
 pub use role::Role;
 pub use service::{
-    Account, AccountChanges, AccountFilter, AuthService, AuthSettings, NewAccount, PreparedAccount,
-    Principal, Session,
+    Account, AccountChanges, AccountFilter, AuthService, AuthSettings, DEFAULT_LANG, NewAccount,
+    PreparedAccount, Principal, Session, account_lang,
 };

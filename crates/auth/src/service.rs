@@ -54,6 +54,20 @@ impl Default for AuthSettings {
     }
 }
 
+/// How long a replica trusts a cached session without the database.
+const SESSION_TTL: Duration = Duration::from_secs(60);
+
+/// The language messages are written in for an account that chose none, and none was chosen
+/// for it (by the artisan profile it came with): French, the region's written lingua franca in
+/// commerce.
+pub const DEFAULT_LANG: Lang = Lang::Fr;
+
+/// An account's language: the one chosen, else the one its profile reads (an artisan's
+/// `default_lang`), else [`DEFAULT_LANG`].
+pub fn account_lang(chosen: Option<Lang>, profile: Option<Lang>) -> Lang {
+    chosen.or(profile).unwrap_or(DEFAULT_LANG)
+}
+
 /// What someone signing up gives.
 #[derive(Clone, Debug)]
 pub struct NewAccount {
@@ -120,6 +134,10 @@ impl Principal {
 pub struct AuthService {
     db: DatabaseConnection,
     cache: Cache,
+    /// Who each live session is: the shared cache under a namespace of its own, so sign-outs
+    /// never make cached catalog values be checked again; entries live a minute at most, which
+    /// bounds how long a sign-out whose invalidation could not reach Redis goes unseen.
+    sessions: Cache,
     hasher: PasswordHasher,
     settings: Arc<AuthSettings>,
 }
@@ -145,6 +163,7 @@ impl AuthService {
         let hasher = PasswordHasher::new(settings.password)?;
         Ok(Self {
             db,
+            sessions: cache.sibling("sessions", SESSION_TTL, 100_000),
             cache,
             hasher,
             settings: Arc::new(settings),
@@ -258,8 +277,8 @@ pub(crate) fn account_from_row(row: accounts::Model) -> Result<Account, AuthErro
         email: row.email,
         display_name: row.display_name,
         role,
-        // Written only from a `Lang`; anything else would be a hand edit: read it as French.
-        lang: row.lang.parse().unwrap_or(Lang::Fr),
+        // Written only from a `Lang`; anything else would be a hand edit: read it as the default.
+        lang: row.lang.parse().unwrap_or(DEFAULT_LANG),
         email_verified_at: row.email_verified_at,
         created_at: row.created_at,
     })

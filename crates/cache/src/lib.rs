@@ -100,6 +100,23 @@ impl Cache {
         }
     }
 
+    /// A cache on the same backend under a namespace of its own (`<namespace>:<name>`), with its
+    /// own epoch, so that its invalidations never make the other's values be checked again (and
+    /// the other way round), and its own lifetime for entries. Rate limits and stats are shared.
+    pub fn sibling(&self, name: &str, ttl: Duration, local_entries: u64) -> Self {
+        let namespace = format!("{}:{name}", self.namespace);
+        Self {
+            backend: Arc::clone(&self.backend),
+            epoch_key: Arc::from(format!("{namespace}:epoch")),
+            namespace: Arc::from(namespace),
+            default_ttl: ttl,
+            stats: Arc::clone(&self.stats),
+            local: Arc::new(LocalValues::new(local_entries, ttl)),
+            seen_epoch: Arc::new(AtomicU64::new(0)),
+            local_limiter: Arc::clone(&self.local_limiter),
+        }
+    }
+
     /// A cache for a single process.
     pub fn in_process(namespace: &str, default_ttl: Duration, local_entries: u64) -> Self {
         Self::new(

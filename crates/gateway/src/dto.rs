@@ -41,7 +41,6 @@ pub const DEFAULT_LIMIT: u64 = 20;
 
 /// `cursor` and `limit`, as every list takes them.
 #[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// The `next_cursor` of the previous page.

@@ -73,9 +73,9 @@ enum Command {
         /// For an agent: their phone, for short messages.
         #[arg(long)]
         phone: Option<String>,
-        /// The language of the messages Souk sends them: ar, fr, en or zgh.
-        #[arg(long, default_value = "fr")]
-        lang: souk_kernel::Lang,
+        /// The language of the messages Souk sends them: ar, fr, en or zgh (default: French).
+        #[arg(long)]
+        lang: Option<souk_kernel::Lang>,
     },
     /// Back up the database, the photo store and the label keyring into a new folder (kept
     /// private: it holds the label signing keys).
@@ -205,7 +205,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 password: String::new(),
                 display_name: name,
                 role: role.into(),
-                lang,
+                lang: souk_auth::account_lang(lang, None),
             };
             create_account(&settings, new, commission_bps, phone).await
         }

@@ -18,7 +18,7 @@ use souk_db::{
 };
 use uuid::Uuid;
 
-use crate::{NotifyError, Relay, backoff, endpoints, sql, targets, webhook};
+use crate::{NotifyError, Relay, backoff, endpoints, private, sql, targets, webhook};
 
 /// What one round did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -336,7 +336,12 @@ impl Relay {
                 .exec(self.db())
                 .await?;
         }
-        Ok(())
+        let private: Vec<Uuid> = delivered
+            .iter()
+            .filter(|(d, _)| private::is_private(&d.topic))
+            .map(|(d, _)| d.id)
+            .collect();
+        private::forget_messages(self.db(), private).await
     }
 
     /// Records a failed send, if this replica still holds the lease: tried again after a
@@ -376,6 +381,9 @@ impl Relay {
             .filter(deliveries::Column::LeasedUntil.eq(d.lease))
             .exec(self.db())
             .await?;
+        if matches!(recorded, Recorded::Dead) {
+            private::forget_messages(self.db(), vec![d.id]).await?;
+        }
         Ok(recorded)
     }
 }

@@ -45,13 +45,10 @@ fn valid_pattern(pattern: &str) -> bool {
     }
 }
 
-/// Topics that are never sent to integrators: their payloads carry an account holder's
-/// one-time links.
-const PRIVATE_TOPICS: &str = "account.";
-
-/// Whether any of `patterns` takes `topic`.
+/// Whether any of `patterns` takes `topic`. Private events (one-time links) are never sent to
+/// integrators.
 pub(crate) fn matches(patterns: &[String], topic: &str) -> bool {
-    if topic.starts_with(PRIVATE_TOPICS) {
+    if crate::private::is_private(topic) {
         return false;
     }
     patterns.iter().any(|p| match p.strip_suffix('*') {

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::{
     NotifyError, Relay,
     audience::{self, Event, Notice},
-    endpoints, sql,
+    endpoints, private, sql,
 };
 
 impl Relay {
@@ -69,6 +69,7 @@ impl Relay {
                 .map(|_| ());
             sql::nothing_inserted_is_fine(insert)?;
         }
+        private::forget_payloads(&tx, &events).await?;
         let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
         outbox_events::Entity::update_many()
             .col_expr(outbox_events::Column::PublishedAt, Expr::value(now))

@@ -16,6 +16,7 @@ mod error;
 mod fan_out;
 pub mod log;
 mod messages;
+mod private;
 pub mod sms;
 mod sql;
 mod stats;

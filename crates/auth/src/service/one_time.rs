@@ -81,13 +81,38 @@ pub(super) async fn send(
     let payload = json!({
         "account_id": account.id,
         "link": link,
-        "token": raw,
         "expires_at": expires_at,
     });
     let event: outbox_events::ActiveModel =
         outbox::event(purpose.topic(), account.id.into_uuid(), payload, now);
     event.insert(conn).await?;
     Ok(())
+}
+
+/// The rows of a token that still works: of `purpose`, unused, unexpired.
+fn live(raw: &str, purpose: Purpose, now: DateTime<Utc>) -> Result<Condition, AuthError> {
+    if !raw.starts_with(token::PREFIX) || raw.len() > 128 {
+        return Err(AuthError::TokenInvalid);
+    }
+    Ok(Condition::all()
+        .add(account_tokens::Column::TokenHash.eq(token::token_hash(raw)))
+        .add(account_tokens::Column::Purpose.eq(purpose.as_str()))
+        .add(account_tokens::Column::UsedAt.is_null())
+        .add(account_tokens::Column::ExpiresAt.gt(now)))
+}
+
+/// Refuses a token that does not work, without using it up (a cheap check before costly work).
+pub(super) async fn check(
+    conn: &impl ConnectionTrait,
+    raw: &str,
+    purpose: Purpose,
+    now: DateTime<Utc>,
+) -> Result<(), AuthError> {
+    let found = account_tokens::Entity::find()
+        .filter(live(raw, purpose, now)?)
+        .one(conn)
+        .await?;
+    found.map(|_| ()).ok_or(AuthError::TokenInvalid)
 }
 
 /// Uses up a token: the account it was made for, if it is one of `purpose`, unused and
@@ -98,25 +123,14 @@ pub(super) async fn redeem(
     purpose: Purpose,
     now: DateTime<Utc>,
 ) -> Result<AccountId, AuthError> {
-    if !raw.starts_with(token::PREFIX) || raw.len() > 128 {
-        return Err(AuthError::TokenInvalid);
-    }
-    let hash = token::token_hash(raw);
-    let live = || {
-        Condition::all()
-            .add(account_tokens::Column::TokenHash.eq(hash.clone()))
-            .add(account_tokens::Column::Purpose.eq(purpose.as_str()))
-            .add(account_tokens::Column::UsedAt.is_null())
-            .add(account_tokens::Column::ExpiresAt.gt(now))
-    };
     let row = account_tokens::Entity::find()
-        .filter(live())
+        .filter(live(raw, purpose, now)?)
         .one(conn)
         .await?
         .ok_or(AuthError::TokenInvalid)?;
     let used = account_tokens::Entity::update_many()
         .col_expr(account_tokens::Column::UsedAt, Expr::value(now))
-        .filter(live())
+        .filter(live(raw, purpose, now)?)
         .exec(conn)
         .await?;
     if used.rows_affected != 1 {

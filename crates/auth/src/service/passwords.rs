@@ -18,8 +18,7 @@ use crate::{AuthError, validate};
 
 impl AuthService {
     /// Changes the signed-in account's password, given the current one; every other session of
-    /// the account ends, the one of `bearer` stays. Attempts count against the same limit as
-    /// sign-ins to the account.
+    /// the account ends (the one of `bearer` stays), and so does every reset link sent to it.
     pub async fn change_password(
         &self,
         who: &Principal,
@@ -32,35 +31,44 @@ impl AuthService {
             .await?
             .ok_or(AuthError::Unauthenticated)?;
         let s = &self.settings;
-        self.limit(
-            &[(
-                format!("login:acct:{}", row.email),
-                s.login_limit_per_account,
-            )],
-            s.login_window,
-        )
-        .await?;
+        // A bucket of its own: others' failed sign-ins must not keep the holder from changing it.
+        let bucket = format!("password:{}", who.account_id);
+        self.limit(&[(bucket, s.login_limit_per_account)], s.login_window)
+            .await?;
         if !self.hasher.verify(current, Some(row.password_hash)).await {
             return Err(AuthError::WrongPassword);
         }
         validate::password(&new)?;
         let hash = self.hasher.hash(new).await?;
         let keep = Self::session_of(bearer);
+        let now = Utc::now();
         let tx = begin_write(&self.db).await?;
         set_password(&tx, who.account_id, hash, false).await?;
+        one_time::spend_all(&tx, who.account_id, Purpose::PasswordReset, now).await?;
         let ended = end_sessions(&tx, who.account_id, Some(&keep)).await?;
         tx.commit().await?;
         self.forget_sessions(&ended).await;
         Ok(())
     }
 
-    /// Sends a password-reset link to `email` if an account has it. The answer is the same
-    /// either way, so that no one learns who has an account; requests are limited per address
-    /// asked for and per client.
+    /// Sends a password-reset link to `email` if an account has it. Requests are limited per
+    /// address asked for and per client; within the limits the answer comes before the address
+    /// is looked up, and the link is made afterwards, so neither the answer's time nor a
+    /// failure tells who has an account.
     pub async fn request_password_reset(&self, email: &str, client: &str) -> Result<(), AuthError> {
         let email = email.trim().to_lowercase();
         self.limit_emails(&email, client).await?;
-        let Ok(email) = validate::email(&email) else {
+        let this = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = this.send_reset(&email).await {
+                tracing::warn!(error = %e, "a password-reset link could not be made");
+            }
+        });
+        Ok(())
+    }
+
+    async fn send_reset(&self, email: &str) -> Result<(), AuthError> {
+        let Ok(email) = validate::email(email) else {
             return Ok(());
         };
         let Some(row) = accounts::Entity::find()
@@ -71,8 +79,8 @@ impl AuthService {
             return Ok(());
         };
         let account = account_from_row(row)?;
-        let tx = begin_write(&self.db).await?;
         let s = &self.settings;
+        let tx = begin_write(&self.db).await?;
         one_time::send(
             &tx,
             &account,
@@ -87,9 +95,20 @@ impl AuthService {
 
     /// Sets a new password with a reset token; the token is used up, the account's other reset
     /// links stop working, every session ends, and the email counts as verified (the link was
-    /// read in its mailbox).
-    pub async fn reset_password(&self, raw_token: &str, new: String) -> Result<(), AuthError> {
+    /// read in its mailbox). Attempts are limited per client, and the token is checked before
+    /// the new password is hashed, the costly part.
+    pub async fn reset_password(
+        &self,
+        raw_token: &str,
+        new: String,
+        client: &str,
+    ) -> Result<(), AuthError> {
+        let s = &self.settings;
+        let bucket = format!("reset:addr:{client}");
+        self.limit(&[(bucket, s.login_limit_per_address)], s.login_window)
+            .await?;
         validate::password(&new)?;
+        one_time::check(&self.db, raw_token, Purpose::PasswordReset, Utc::now()).await?;
         let hash = self.hasher.hash(new).await?;
         let now = Utc::now();
         let tx = begin_write(&self.db).await?;

@@ -2,7 +2,9 @@
 
 use souk_db::{
     entities::accounts,
-    sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect},
+    sea_orm::{
+        ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::LikeExpr,
+    },
 };
 use souk_kernel::{Page, PageRequest};
 
@@ -35,8 +37,7 @@ impl AuthService {
             query = query.filter(accounts::Column::Role.eq(role.as_str()));
         }
         if let Some(piece) = &filter.email {
-            // Emails are stored lower-cased.
-            query = query.filter(accounts::Column::Email.contains(piece.trim().to_lowercase()));
+            query = query.filter(accounts::Column::Email.like(containing(piece)));
         }
         if let Some(after) = page.after {
             query = query.filter(accounts::Column::Id.lt(after));
@@ -51,4 +52,18 @@ impl AuthService {
             next_cursor: rows.next_cursor,
         })
     }
+}
+
+/// `LIKE` for emails holding `piece` (lower-cased, as emails are stored), its `%`, `_` and `\`
+/// taken literally on both backends.
+fn containing(piece: &str) -> LikeExpr {
+    let mut pattern = String::from("%");
+    for c in piece.trim().to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    LikeExpr::new(pattern).escape('\\')
 }

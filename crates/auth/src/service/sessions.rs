@@ -64,11 +64,32 @@ impl AuthService {
         let Some(row) = row else {
             return Err(AuthError::InvalidCredentials);
         };
-        self.start_session(account_from_row(row)?).await
+        let verified = row.password_hash.clone();
+        let session = self.start_session(account_from_row(row)?).await?;
+        self.still_valid(&session, &verified).await?;
+        Ok(session)
+    }
+
+    /// Ends a session just started if the password it was started with changed meanwhile: a
+    /// password change or reset ends every session it can see, and this one may have been
+    /// written after it looked. On PostgreSQL the read waits for a change under way to commit.
+    async fn still_valid(&self, session: &Session, verified: &str) -> Result<(), AuthError> {
+        let current: Option<String> = accounts::Entity::find_by_id(session.account.id.into_uuid())
+            .select_only()
+            .column(accounts::Column::PasswordHash)
+            .lock_shared()
+            .into_tuple()
+            .one(&self.db)
+            .await?;
+        if current.as_deref() == Some(verified) {
+            return Ok(());
+        }
+        self.logout(&session.token).await?;
+        Err(AuthError::InvalidCredentials)
     }
 
     /// A new session of `account`.
-    pub(super) async fn start_session(&self, account: Account) -> Result<Session, AuthError> {
+    async fn start_session(&self, account: Account) -> Result<Session, AuthError> {
         let now = Utc::now();
         let token = token::random_token();
         let ttl = chrono::Duration::from_std(self.settings.token_ttl)
@@ -108,7 +129,7 @@ impl AuthService {
             key: "live",
         };
         let live = self
-            .cache
+            .sessions
             .get_or_load(key, || self.load_session(&hash))
             .await?;
         if live.expires_at <= Utc::now() {
@@ -142,7 +163,7 @@ impl AuthService {
         sessions::Entity::delete_by_id(hash.clone())
             .exec(&self.db)
             .await?;
-        self.cache.invalidate(&[&scope(&hash)]).await;
+        self.sessions.invalidate(&[&scope(&hash)]).await;
         Ok(())
     }
 
@@ -157,7 +178,7 @@ impl AuthService {
     pub(super) async fn forget_sessions(&self, hashes: &[String]) {
         let scopes: Vec<String> = hashes.iter().map(|h| scope(h)).collect();
         let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
-        self.cache.invalidate(&scopes).await;
+        self.sessions.invalidate(&scopes).await;
     }
 
     /// The hash of a bearer token, as sessions are stored.

@@ -111,3 +111,27 @@ backend_test!(async fn an_expired_session_no_longer_authenticates(db) {
     tokio::time::sleep(Duration::from_millis(20)).await;
     assert!(matches!(auth.authenticate(&session.token).await, Err(AuthError::Unauthenticated)));
 });
+
+backend_test!(async fn operators_find_accounts_by_a_piece_of_their_email_taken_literally(db) {
+    let auth = service(&db, cheap_settings());
+    for email in ["a_b@souk.ma", "axb@souk.ma", "100%@souk.ma", "c\\d@souk.ma"] {
+        auth.register(new_account(email, Role::Buyer)).await.unwrap_or_else(|e| panic!("{email}: {e}"));
+    }
+    let admin = Principal { account_id: souk_kernel::AccountId::new(), role: Role::Admin };
+    let page = souk_kernel::PageRequest { after: None, limit: 10 };
+    let find = |piece: &str| {
+        let filter = AccountFilter { role: None, email: Some(piece.to_owned()) };
+        let (auth, admin, page) = (&auth, &admin, &page);
+        async move {
+            let found = auth.accounts(admin, &filter, page).await.unwrap_or_else(|e| panic!("{e}"));
+            found.items.into_iter().map(|a| a.email).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(find("A_B").await, ["a_b@souk.ma"]);
+    assert_eq!(find("0%").await, ["100%@souk.ma"]);
+    assert_eq!(find("c\\d").await, ["c\\d@souk.ma"]);
+    assert_eq!(find("@souk.ma").await.len(), 4);
+    let buyer = Principal { role: Role::Buyer, ..admin };
+    let refused = auth.accounts(&buyer, &AccountFilter::default(), &page).await;
+    assert!(matches!(refused, Err(AuthError::Forbidden(_))), "{refused:?}");
+});

@@ -67,7 +67,7 @@ pub async fn create_agent(
                     password: body.password,
                     display_name: body.display_name,
                     role: Role::Agent,
-                    lang: body.lang.unwrap_or(souk_kernel::Lang::Fr),
+                    lang: souk_auth::account_lang(body.lang, None),
                 },
                 commission_bps: body.commission_bps,
                 phone: body.phone,
@@ -147,7 +147,6 @@ pub async fn assign_agent(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct AccountListParams {
     /// Only this role: buyer, artisan, agent, certifier or admin.

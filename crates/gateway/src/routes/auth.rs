@@ -121,7 +121,7 @@ pub async fn register(
         password: body.password,
         display_name: body.display_name,
         role,
-        lang: body.lang.or(artisan_lang).unwrap_or(Lang::Fr),
+        lang: souk_auth::account_lang(body.lang, artisan_lang),
     };
     let response = match (role, body.artisan) {
         (Role::Artisan, Some(profile)) => {
@@ -295,15 +295,17 @@ pub struct NewPasswordRequest {
     responses(
         (status = 204, description = "the new password is set; sign in with it"),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "token_invalid"),
+        (status = 429, body = Problem, content_type = "application/problem+json", description = "rate_limited"),
     )
 )]
 pub async fn reset_password(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     ApiJson(body): ApiJson<NewPasswordRequest>,
 ) -> Result<StatusCode, ApiError> {
     state
         .auth
-        .reset_password(&body.token, body.password)
+        .reset_password(&body.token, body.password, &client)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -213,7 +213,6 @@ pub async fn certify(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct CertificationListParams {
     /// Only those of this product.

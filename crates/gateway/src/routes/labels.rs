@@ -139,7 +139,6 @@ pub async fn product_labels(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct BatchListParams {
     /// Only the batches of this certification.

@@ -429,7 +429,6 @@ pub async fn place(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// Only this status.
     pub status: Option<String>,

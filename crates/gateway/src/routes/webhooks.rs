@@ -147,7 +147,6 @@ pub async fn list_webhooks(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct DeliveriesQuery {
     /// `pending`, `delivered` or `dead`.
@@ -160,7 +159,6 @@ pub struct DeliveriesQuery {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct DeliveryLogQuery {
     /// `webhook`, `email` or `sms`.
