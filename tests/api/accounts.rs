@@ -329,6 +329,14 @@ app_test!(async fn an_order_placed_with_a_saved_address_carries_it(env) {
         a.insert("postal_code".into(), Value::Null);
         Value::Object(a)
     }).unwrap_or_default());
+    // The same key and body after the buyer edited the saved address: the same order.
+    let edited = app
+        .put(&format!("/v1/me/addresses/{id}"), Some(&buyer), json!({"label": "الدار", "address": address("Sefrou", "MA")}))
+        .await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.body);
+    let again = json!({"items": items, "payment_method": "cash_on_delivery", "address_id": id});
+    let replayed = place(&app, &buyer, "k1", again).await;
+    assert_eq!((replayed.status, &replayed.body["id"]), (StatusCode::OK, &placed.body["id"]), "{}", replayed.body);
     // Both or neither is refused.
     let both = json!({"items": items, "payment_method": "cash_on_delivery", "address_id": id, "shipping_address": address("Fès", "MA")});
     place(&app, &buyer, "k2", both).await.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");

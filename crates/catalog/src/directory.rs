@@ -20,7 +20,8 @@ use crate::{
 /// Which artisans the directory shows.
 #[derive(Clone, Debug, Default)]
 pub struct DirectoryFilter {
-    /// A commune, as any language writes it ("Fès", "fes", "فاس" for Fès itself).
+    /// A commune, compared without case, accents or Arabic letter forms ("fes" finds "Fès";
+    /// a commune written in Arabic is found in Arabic).
     pub commune: Option<String>,
     /// A craft's slug.
     pub craft: Option<String>,

@@ -16,7 +16,7 @@ pub fn all_languages(text: &LocalizedText) -> BTreeMap<Lang, String> {
     text.iter().map(|(l, s)| (l, s.to_owned())).collect()
 }
 
-/// A list answer: one page of items, newest first unless the list says otherwise.
+/// A list answer: one page of items, in the order each list documents.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct List<T> {
     pub items: Vec<T>,

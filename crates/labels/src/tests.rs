@@ -13,8 +13,9 @@ use souk_kernel::{CraftId, Lang, LocalizedText, ProductId};
 use souk_testkit::{TestDb, backend_test};
 
 use crate::{
-    CertificationInput, CertificationScope, Channel, CloneRule, Keyring, LabelSettings, Labels,
-    LabelsError, NotAuthentic, OfflineVerdict, Scanner, Serial, Target, Verdict,
+    CertificationFilter, CertificationInput, CertificationScope, CertificationStatus, Channel,
+    CloneRule, Keyring, LabelSettings, Labels, LabelsError, NotAuthentic, OfflineVerdict, Scanner,
+    Serial, Target, Verdict,
     keys::KeyStatus,
     link::{LabelLink, ProductKey, Signed, SignedPart},
     offline,
@@ -693,4 +694,48 @@ backend_test!(async fn batches_and_sheets_wait_for_a_heavy_work_slot_and_are_tol
     let pdf = ok(labels.sheet(&f.certifier, batch.id).await);
     assert!(pdf.starts_with(b"%PDF"));
     assert_eq!(work.available(), 1);
+});
+
+// The list's status filter (SQL) and `Certification::status` (Rust) say the same of every case,
+// on both backends.
+backend_test!(async fn a_certifications_status_is_the_same_in_the_list_and_on_the_certification(db) {
+    let f = Fixture::new(db).await;
+    let product = f.product(None).await;
+    let mut failed = f.certification(CertificationScope::Product(product));
+    failed.passed = false;
+    ok(f.labels.certify(&f.certifier, failed).await);
+    for _ in 0..4 {
+        ok(f.labels.certify(&f.certifier, f.certification(CertificationScope::Product(product))).await);
+    }
+    // Move the passed ones around `today`: upcoming, current (from today, until today), expired.
+    let today = day("2026-12-07");
+    use souk_db::{entities::certifications as certs, sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr}};
+    let spans = [("2026-12-08", "2027-12-08"), ("2026-12-07", "2027-01-01"), ("2026-01-01", "2026-12-07"), ("2025-01-01", "2026-12-06")];
+    let ids: Vec<uuid::Uuid> = ok(certs::Entity::find()
+        .filter(certs::Column::Result.eq("passed"))
+        .all(&f.db.conn)
+        .await)
+    .into_iter()
+    .map(|r| r.id)
+    .collect();
+    for (id, (from, until)) in ids.iter().zip(spans) {
+        ok(certs::Entity::update_many()
+            .col_expr(certs::Column::ValidFrom, Expr::value(day(from)))
+            .col_expr(certs::Column::ValidUntil, Expr::value(day(until)))
+            .filter(certs::Column::Id.eq(*id))
+            .exec(&f.db.conn)
+            .await);
+    }
+    let page = souk_kernel::PageRequest { after: None, limit: 100 };
+    let all = ok(f.labels.certifications(&f.certifier, &CertificationFilter::default(), today, &page).await).items;
+    assert_eq!(all.len(), 5);
+    for status in [CertificationStatus::Failed, CertificationStatus::Upcoming, CertificationStatus::Current, CertificationStatus::Expired] {
+        let filter = CertificationFilter { status: Some(status), ..CertificationFilter::default() };
+        let listed: Vec<_> = ok(f.labels.certifications(&f.certifier, &filter, today, &page).await).items.into_iter().map(|c| c.id).collect();
+        let said: Vec<_> = all.iter().filter(|c| c.status(today) == status).map(|c| c.id).collect();
+        assert_eq!(listed, said, "{status:?}");
+        assert!(!listed.is_empty(), "{status:?}");
+    }
+    // Only certifiers and operators list them.
+    assert!(matches!(f.labels.certifications(&f.artisan, &CertificationFilter::default(), today, &page).await, Err(LabelsError::Forbidden(_))));
 });

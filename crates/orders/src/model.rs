@@ -35,6 +35,11 @@ pub struct PlaceOrder {
     pub items: Vec<OrderItem>,
     pub payment_method: PaymentMethod,
     pub shipping_address: Address,
+    /// The saved address (`addresses.rs`) `shipping_address` was read from, if it was: the key
+    /// is then bound to the id, so a retry after the buyer edited that address is the same
+    /// request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saved_address: Option<uuid::Uuid>,
 }
 
 /// One product of an order, as it was sold.

@@ -468,6 +468,10 @@ fn to_i32(v: u32) -> i32 {
 /// SHA-256 of the request as parsed: the same order sent with other spacing or key order is the
 /// same request.
 fn request_hash(request: &PlaceOrder) -> String {
-    let bytes = serde_json::to_vec(request).unwrap_or_default();
+    let bytes = match request.saved_address {
+        Some(id) => serde_json::to_vec(&(&request.items, request.payment_method, id)),
+        None => serde_json::to_vec(request),
+    }
+    .unwrap_or_default();
     hex::encode(Sha256::digest(&bytes))
 }

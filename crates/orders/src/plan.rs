@@ -225,6 +225,7 @@ mod tests {
 
     fn request(items: Vec<OrderItem>, city: &str) -> PlaceOrder {
         PlaceOrder {
+            saved_address: None,
             items,
             payment_method: PaymentMethod::CashOnDelivery,
             shipping_address: Address {

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use souk_audit::{AuditEntry, Filter, Subject, Via};
 use souk_auth::{Account, AuthService, NewAccount, Principal, Role};
 use souk_db::{DatabaseTransaction, begin_write};
-use souk_kernel::{AccountId, ArtisanId};
+use souk_kernel::{AccountId, ArtisanId, Page, PageRequest};
 use uuid::Uuid;
 
 use self::model::{ArtisanRecord, ClaimCode, Consent, LabelDisclosure, OnboardInput, Payout};
@@ -32,8 +32,6 @@ use crate::{
 pub const CLAIM_CODE_DAYS: i64 = 30;
 /// Letters that cannot be mistaken for one another when read aloud or copied by hand.
 const CLAIM_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTVWXYZ23456789";
-/// Agent views are bounded; an agent in the field represents tens of artisans, not thousands.
-pub const AGENT_VIEW_MAX: u64 = 500;
 
 impl Catalog {
     /// An agent (or an admin) onboards an artisan who has no account of their own.
@@ -235,7 +233,7 @@ impl Catalog {
             &after,
         )
         .await?;
-        let products = store::agency::products_of(&tx, &[artisan], None).await?;
+        let products = store::agency::products_of(&tx, &[artisan], None, None).await?;
         tx.commit().await?;
         self.forget(Stale::artisan(artisan, products)).await;
         Ok((account, after))
@@ -327,19 +325,25 @@ impl Catalog {
         }
     }
 
-    /// The artisans an agent represents: for that agent and admins.
+    /// The artisans an agent represents, in the order they were onboarded: for that agent and
+    /// admins.
     pub async fn agent_artisans(
         &self,
         principal: &Principal,
         agent: AccountId,
-    ) -> Result<Vec<ArtisanRecord>, CatalogError> {
+        page: &PageRequest,
+    ) -> Result<Page<ArtisanRecord>, CatalogError> {
         may_see_agent(principal, agent)?;
-        let ids = store::agency::of_agent(self.db(), agent, AGENT_VIEW_MAX).await?;
-        let mut records = Vec::with_capacity(ids.len());
-        for id in ids {
-            records.push(self.record_in(self.db(), id).await?);
+        let ids = store::agency::of_agent(self.db(), agent, page.after, Some(page.fetch())).await?;
+        let ids = Page::of(ids, page.limit, |id| id.into_uuid());
+        let mut records = Vec::with_capacity(ids.items.len());
+        for id in &ids.items {
+            records.push(self.record_in(self.db(), *id).await?);
         }
-        Ok(records)
+        Ok(Page {
+            items: records,
+            next_cursor: ids.next_cursor,
+        })
     }
 
     /// The products of an agent's artisans, drafts included, newest first.
@@ -347,18 +351,24 @@ impl Catalog {
         &self,
         principal: &Principal,
         agent: AccountId,
-    ) -> Result<Vec<Arc<Product>>, CatalogError> {
+        page: &PageRequest,
+    ) -> Result<Page<Arc<Product>>, CatalogError> {
         may_see_agent(principal, agent)?;
-        let artisans = store::agency::of_agent(self.db(), agent, AGENT_VIEW_MAX).await?;
-        if artisans.is_empty() {
-            return Ok(Vec::new());
+        let artisans = store::agency::of_agent(self.db(), agent, None, None).await?;
+        let ids = if artisans.is_empty() {
+            Vec::new()
+        } else {
+            store::agency::products_of(self.db(), &artisans, page.after, Some(page.fetch())).await?
+        };
+        let ids = Page::of(ids, page.limit, |id| id.into_uuid());
+        let mut products = Vec::with_capacity(ids.items.len());
+        for id in &ids.items {
+            products.push(self.product(*id, Some(principal)).await?);
         }
-        let ids = store::agency::products_of(self.db(), &artisans, Some(AGENT_VIEW_MAX)).await?;
-        let mut products = Vec::with_capacity(ids.len());
-        for id in ids {
-            products.push(self.product(id, Some(principal)).await?);
-        }
-        Ok(products)
+        Ok(Page {
+            items: products,
+            next_cursor: ids.next_cursor,
+        })
     }
 
     /// An artisan's audit trail, newest first: for admins and the artisan themself.
@@ -408,7 +418,7 @@ impl Catalog {
         let after = self.record_in(&tx, artisan).await?;
         self.audit_artisan(&tx, principal, Via::Api, action, &before, &after)
             .await?;
-        let products = store::agency::products_of(&tx, &[artisan], None).await?;
+        let products = store::agency::products_of(&tx, &[artisan], None, None).await?;
         tx.commit().await?;
         self.forget(Stale::artisan(artisan, products)).await;
         Ok(after)

@@ -86,12 +86,17 @@ pub(crate) async fn record(
 pub(crate) async fn of_agent(
     conn: &impl ConnectionTrait,
     agent: AccountId,
-    limit: u64,
+    after: Option<Uuid>,
+    limit: Option<u64>,
 ) -> Result<Vec<ArtisanId>, DbErr> {
-    Ok(artisans::Entity::find()
+    let mut query = artisans::Entity::find()
         .select_only()
         .column(artisans::Column::Id)
-        .filter(artisans::Column::AgentId.eq(agent.into_uuid()))
+        .filter(artisans::Column::AgentId.eq(agent.into_uuid()));
+    if let Some(after) = after {
+        query = query.filter(artisans::Column::Id.gt(after));
+    }
+    Ok(query
         .order_by_asc(artisans::Column::Id)
         .limit(limit)
         .into_tuple::<Uuid>()
@@ -102,16 +107,21 @@ pub(crate) async fn of_agent(
         .collect())
 }
 
-/// Ids of the products of some artisans, newest first.
+/// Ids of the products of some artisans, newest first (older than `before`, if given).
 pub(crate) async fn products_of(
     conn: &impl ConnectionTrait,
     artisans: &[ArtisanId],
+    before: Option<Uuid>,
     limit: Option<u64>,
 ) -> Result<Vec<ProductId>, DbErr> {
-    Ok(products::Entity::find()
+    let mut query = products::Entity::find()
         .select_only()
         .column(products::Column::Id)
-        .filter(products::Column::ArtisanId.is_in(artisans.iter().map(|a| a.into_uuid())))
+        .filter(products::Column::ArtisanId.is_in(artisans.iter().map(|a| a.into_uuid())));
+    if let Some(before) = before {
+        query = query.filter(products::Column::Id.lt(before));
+    }
+    Ok(query
         .order_by_desc(products::Column::Id)
         .limit(limit)
         .into_tuple::<Uuid>()

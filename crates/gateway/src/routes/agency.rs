@@ -1,8 +1,6 @@
 //! Selling through agents: onboarding artisans with their consent, the agent's own views, claim
 //! codes, the artisan's private record (grants, payout) and the audit trail.
 
-use std::cmp::Reverse;
-
 use axum::{
     Json,
     extract::State,
@@ -16,11 +14,11 @@ use souk_catalog::{
     agency::model::{ArtisanRecord, Consent, ConsentInput, ConsentMethod, OnboardInput, Payout},
 };
 use souk_kernel::{AccountId, ArtisanId, Lang, Page, PageRequest};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    dto::{List, PageParams, TextMap, page_request},
+    dto::{List, PageParams, TextMap},
     error::{ApiError, Problem},
     extract::{ApiJson, ApiPath, ApiQuery, Authenticated, Language},
     routes::{auth::AccountDto, products::ProductDto},
@@ -209,10 +207,9 @@ pub async fn my_artisans(
 ) -> Result<Json<List<ArtisanRecordDto>>, ApiError> {
     let records = state
         .catalog
-        .agent_artisans(&principal, principal.account_id)
+        .agent_artisans(&principal, principal.account_id, &params.request()?)
         .await?;
-    let page = Page::slice(records, &params.request()?, |r| r.artisan.id.into_uuid());
-    Ok(Json(List::of(page, |r| record_dto(&r))))
+    Ok(Json(List::of(records, |r| record_dto(&r))))
 }
 
 /// The products of the signed-in agent's artisans, drafts included, newest first.
@@ -220,7 +217,7 @@ pub async fn my_artisans(
     get,
     path = "/v1/agent/products",
     tag = "agents",
-    params(ProductPageParams),
+    params(PageParams, ("lang" = Option<String>, Query, description = "ar, fr, en or zgh; else Accept-Language")),
     security(("bearer" = [])),
     responses(
         (status = 200, body = List<ProductDto>),
@@ -232,29 +229,16 @@ pub async fn my_products(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     Language(lang): Language,
-    ApiQuery(params): ApiQuery<ProductPageParams>,
+    ApiQuery(params): ApiQuery<PageParams>,
 ) -> Result<Json<List<ProductDto>>, ApiError> {
-    let request: PageRequest<Reverse<Uuid>> = page_request(params.cursor.as_deref(), params.limit)?;
     let products = state
         .catalog
-        .agent_products(&principal, principal.account_id)
+        .agent_products(&principal, principal.account_id, &params.request()?)
         .await?;
     let now = Utc::now();
-    let page = Page::slice(products, &request, |p| Reverse(p.id.into_uuid()));
-    Ok(Json(List::of(page, |p| {
+    Ok(Json(List::of(products, |p| {
         crate::routes::products::product_dto(&p, lang, now, true)
     })))
-}
-
-/// `cursor` and `limit` of the agent's products (`lang`, read by the language extractor, may come along).
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ProductPageParams {
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-    /// 1 to 100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<u64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

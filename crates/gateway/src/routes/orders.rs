@@ -121,6 +121,7 @@ impl PlaceOrderRequest {
                 .collect(),
             payment_method: self.payment_method,
             shipping_address,
+            saved_address: self.address_id,
         })
     }
 }
