@@ -11,47 +11,25 @@ use serde_json::{Value, json};
 use souk_api_tests::{Env, TestApp, app_test};
 use souk_testkit::SmtpServer;
 
-use crate::orders::{address, count, place};
+use crate::{
+    notifications::{emailing, mails},
+    orders::{address, count, place},
+};
 
-/// Email through `smtp`.
+/// Email through `smtp`, with links to the shop's account page.
 fn mailing(smtp: &SmtpServer, figment: Figment) -> Figment {
-    figment
-        .merge(Serialized::default("notify.email", "smtp"))
-        .merge(Serialized::default("notify.smtp_url", smtp.url()))
-        .merge(Serialized::default(
-            "notify.email_from",
-            "Souk <no-reply@souk.ma>",
-        ))
-        .merge(Serialized::default(
-            "auth.links_url",
-            "https://souk.ma/compte",
-        ))
+    emailing(smtp, figment).merge(Serialized::default(
+        "auth.links_url",
+        "https://souk.ma/compte",
+    ))
 }
 
-/// The plain text of the emails sent to `to`, oldest first.
+/// The subject and plain text of the emails sent to `to`, oldest first.
 fn texts_to(smtp: &SmtpServer, to: &str) -> Vec<(String, String)> {
-    smtp.messages()
-        .iter()
-        .filter_map(|raw| {
-            let mail = mailparse::parse_mail(raw).ok()?;
-            let header = |name: &str| {
-                mail.headers
-                    .iter()
-                    .find(|h| h.get_key().eq_ignore_ascii_case(name))
-                    .map(|h| h.get_value())
-                    .unwrap_or_default()
-            };
-            if !header("To").contains(to) {
-                return None;
-            }
-            let text = mail
-                .subparts
-                .iter()
-                .find(|p| p.ctype.mimetype == "text/plain")
-                .and_then(|p| p.get_body().ok())
-                .unwrap_or_default();
-            Some((header("Subject"), text))
-        })
+    mails(smtp)
+        .into_iter()
+        .filter(|m| m.to.contains(to))
+        .map(|m| (m.subject, m.text))
         .collect()
 }
 

@@ -10,10 +10,9 @@
 use std::{collections::BTreeSet, path::Path, time::Duration};
 
 use chrono::{Days, Utc};
-use figment::providers::Serialized;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use souk_api_tests::{Env, STRIPE_KEY, STRIPE_WEBHOOK_SECRET, TestApp, app_test};
+use souk_api_tests::{Env, TestApp, app_test, card_payments_at};
 
 use crate::orders::{order, place};
 
@@ -122,22 +121,8 @@ async fn document(app: &TestApp) -> Value {
 /// A gateway with card payments configured (towards a port where nothing listens: no test here
 /// gets as far as Stripe), so Stripe's webhook checks signatures instead of answering 503.
 async fn gateway(env: &Env) -> TestApp {
-    env.spawn_with(|figment| {
-        figment
-            .merge(Serialized::default(
-                "payments.stripe_secret_key",
-                STRIPE_KEY,
-            ))
-            .merge(Serialized::default(
-                "payments.stripe_webhook_secret",
-                STRIPE_WEBHOOK_SECRET,
-            ))
-            .merge(Serialized::default(
-                "payments.stripe_api_base",
-                "http://127.0.0.1:9",
-            ))
-    })
-    .await
+    env.spawn_with(|figment| card_payments_at("http://127.0.0.1:9", figment))
+        .await
 }
 
 /// Something of each kind, so lists answer items and their schemas are checked too: an artisan

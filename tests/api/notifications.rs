@@ -14,11 +14,11 @@ use crate::orders::{count, id, order, place};
 
 /// An email as the SMTP server received it.
 #[derive(Debug)]
-struct Mail {
-    to: String,
-    subject: String,
+pub(crate) struct Mail {
+    pub(crate) to: String,
+    pub(crate) subject: String,
     message_id: String,
-    text: String,
+    pub(crate) text: String,
     html: String,
 }
 
@@ -49,7 +49,7 @@ fn read(raw: &[u8]) -> Mail {
     }
 }
 
-fn mails(smtp: &SmtpServer) -> Vec<Mail> {
+pub(crate) fn mails(smtp: &SmtpServer) -> Vec<Mail> {
     smtp.messages().iter().map(|m| read(m)).collect()
 }
 
@@ -61,8 +61,8 @@ fn about_orders(smtp: &SmtpServer) -> Vec<Mail> {
         .collect()
 }
 
-/// Notifications on: email through `smtp`, short messages through `kannel`.
-fn notifying(smtp: &SmtpServer, kannel: &KannelServer, figment: Figment) -> Figment {
+/// Email through `smtp`.
+pub(crate) fn emailing(smtp: &SmtpServer, figment: Figment) -> Figment {
     figment
         .merge(Serialized::default("notify.email", "smtp"))
         .merge(Serialized::default("notify.smtp_url", smtp.url()))
@@ -70,6 +70,11 @@ fn notifying(smtp: &SmtpServer, kannel: &KannelServer, figment: Figment) -> Figm
             "notify.email_from",
             "Souk <no-reply@souk.ma>",
         ))
+}
+
+/// Notifications on: email through `smtp`, short messages through `kannel`.
+fn notifying(smtp: &SmtpServer, kannel: &KannelServer, figment: Figment) -> Figment {
+    emailing(smtp, figment)
         .merge(Serialized::default("notify.sms", "kannel"))
         .merge(Serialized::default(
             "notify.kannel_url",

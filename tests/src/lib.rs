@@ -618,6 +618,20 @@ pub struct LocalStripe {
 
 /// The test key any localstripe accepts, and the webhook secret the tests sign with.
 pub const STRIPE_KEY: &str = "sk_test_souk";
+
+/// Card payments on, with the test keys, against the Stripe API at `api_base`.
+pub fn card_payments_at(api_base: &str, figment: figment::Figment) -> figment::Figment {
+    figment
+        .merge(Serialized::default(
+            "payments.stripe_secret_key",
+            STRIPE_KEY,
+        ))
+        .merge(Serialized::default(
+            "payments.stripe_webhook_secret",
+            STRIPE_WEBHOOK_SECRET,
+        ))
+        .merge(Serialized::default("payments.stripe_api_base", api_base))
+}
 pub const STRIPE_WEBHOOK_SECRET: &str = "whsec_souk_test_secret";
 
 impl LocalStripe {
@@ -693,16 +707,7 @@ impl LocalStripe {
 
     /// Settings that point a gateway at this localstripe.
     pub fn settings(&self, figment: figment::Figment) -> figment::Figment {
-        figment
-            .merge(Serialized::default(
-                "payments.stripe_secret_key",
-                STRIPE_KEY,
-            ))
-            .merge(Serialized::default(
-                "payments.stripe_webhook_secret",
-                STRIPE_WEBHOOK_SECRET,
-            ))
-            .merge(Serialized::default("payments.stripe_api_base", &self.url))
+        card_payments_at(&self.url, figment)
     }
 
     /// Has localstripe sign and send its events to `url`.

@@ -219,9 +219,18 @@ impl FromRequestParts<AppState> for Authenticated {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts).ok_or_else(ApiError::unauthenticated)??;
-        Ok(Authenticated(state.auth.authenticate(token).await?))
+        let (principal, _) = signed_in(parts, state).await?;
+        Ok(Authenticated(principal))
     }
+}
+
+/// Who holds the request's bearer token, and the token; 401 without a live one.
+async fn signed_in<'a>(
+    parts: &'a Parts,
+    state: &AppState,
+) -> Result<(Principal, &'a str), ApiError> {
+    let token = bearer(parts).ok_or_else(ApiError::unauthenticated)??;
+    Ok((state.auth.authenticate(token).await?, token))
 }
 
 /// The caller and the token they signed in with (to end that session, or to keep it).
@@ -237,8 +246,7 @@ impl FromRequestParts<AppState> for SignedIn {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts).ok_or_else(ApiError::unauthenticated)??;
-        let principal = state.auth.authenticate(token).await?;
+        let (principal, token) = signed_in(parts, state).await?;
         Ok(SignedIn {
             principal,
             token: token.to_owned(),
