@@ -15,6 +15,7 @@ mod m20261207_000009_add_crafts_retired_at;
 mod m20261207_000010_create_deliveries;
 mod m20261207_000011_add_contacts;
 mod m20261207_000012_account_life;
+mod m20261207_000013_search_change_log;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000010_create_deliveries::Migration),
             Box::new(m20261207_000011_add_contacts::Migration),
             Box::new(m20261207_000012_account_life::Migration),
+            Box::new(m20261207_000013_search_change_log::Migration),
         ]
     }
 }

@@ -5,8 +5,18 @@ use souk_testkit::backend_test;
 
 backend_test!(async fn migrations_go_down_and_up_again(db) {
     let applied = souk_db::applied_migrations(&db.conn).await.unwrap_or_default();
-    assert_eq!(applied.len(), 12, "{applied:?}");
+    assert_eq!(applied.len(), 13, "{applied:?}");
     assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM products").await.is_ok());
+
+    // The search change log goes, and the SQL postings of the previous search come back (empty).
+    assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM search_changes").await.is_ok());
+    assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM product_terms").await.is_err());
+    souk_db::migrate_down(&db.conn, Some(1)).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM search_changes").await.is_err());
+    for table in ["product_terms", "search_keys"] {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        assert!(db.conn.execute_unprepared(&sql).await.is_ok(), "{table} not back");
+    }
     assert!(db.conn.execute_unprepared("SELECT phone FROM artisans").await.is_ok());
 
     // An account's life goes: tokens and addresses, and the verification date.
@@ -53,9 +63,10 @@ backend_test!(async fn migrations_go_down_and_up_again(db) {
     souk_db::migrate_up(&db.conn).await.unwrap_or_else(|e| panic!("{e}"));
     let notable = db.conn.query_one_raw(souk_db::sea_orm::Statement::from_string(db.conn.get_database_backend(), "SELECT COUNT(*) AS n FROM label_scans WHERE notable")).await;
     assert_eq!(notable.ok().flatten().and_then(|r| r.try_get::<i64>("", "n").ok()), Some(2));
-    // Up went back to the last migration: down again past the account's life, the contacts, the
-    // relay, the crafts' column and the mark.
-    souk_db::migrate_down(&db.conn, Some(5)).await.unwrap_or_else(|e| panic!("{e}"));
+    // Up went back to the last migration: down again past the change log, the account's life,
+    // the contacts, the relay, the crafts' column and the mark.
+    assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM search_changes").await.is_ok());
+    souk_db::migrate_down(&db.conn, Some(6)).await.unwrap_or_else(|e| panic!("{e}"));
 
     // Labels go, with the products' GTIN and the artisans' disclosure; products stay.
     souk_db::migrate_down(&db.conn, Some(1)).await.unwrap_or_else(|e| panic!("{e}"));
@@ -98,15 +109,16 @@ backend_test!(async fn migrations_go_down_and_up_again(db) {
 
     souk_db::migrate_down(&db.conn, None).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(souk_db::applied_migrations(&db.conn).await.unwrap_or_default().is_empty());
-    assert_eq!(souk_db::pending_migrations(&db.conn).await.unwrap_or_default().len(), 12);
+    assert_eq!(souk_db::pending_migrations(&db.conn).await.unwrap_or_default().len(), 13);
     for table in ["products", "artisans", "crafts", "accounts", "sessions"] {
         let sql = format!("SELECT COUNT(*) FROM {table}");
         assert!(db.conn.execute_unprepared(&sql).await.is_err(), "{table} survived");
     }
 
     souk_db::migrate_up(&db.conn).await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(souk_db::applied_migrations(&db.conn).await.unwrap_or_default().len(), 12);
-    assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM product_terms").await.is_ok());
+    assert_eq!(souk_db::applied_migrations(&db.conn).await.unwrap_or_default().len(), 13);
+    assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM product_terms").await.is_err());
+    assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM search_changes").await.is_ok());
     assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM deliveries").await.is_ok());
     assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM outbox_events").await.is_ok());
     assert!(db.conn.execute_unprepared("SELECT COUNT(*) FROM ledger_entries").await.is_ok());

@@ -131,6 +131,14 @@ impl Env {
         files
     }
 
+    /// A search index folder of its own for each gateway (replicas of one environment share its
+    /// data folder, and an index folder is one replica's).
+    pub fn search_dir(&self) -> PathBuf {
+        self.data_dir
+            .path()
+            .join(format!("search-{:016x}", fastrand::u64(..)))
+    }
+
     pub fn is_postgres(&self) -> bool {
         self.db.backend == souk_db::Backend::Postgres
     }
@@ -146,6 +154,7 @@ impl Env {
         let figment = figment
             .merge(Serialized::default("listen", "127.0.0.1:0"))
             .merge(Serialized::default("data_dir", self.data_dir.path()))
+            .merge(Serialized::default("search.index_dir", self.search_dir()))
             .merge(Serialized::default("database.url", &self.db.url))
             .merge(Serialized::default("database.migrate_on_start", "never"))
             .merge(Serialized::default(
@@ -168,6 +177,7 @@ impl Env {
             .env("SOUK_CONFIG_DIR", config_dir())
             .env("SOUK_LISTEN", "127.0.0.1:0")
             .env("SOUK_DATA_DIR", self.data_dir.path())
+            .env("SOUK_SEARCH__INDEX_DIR", self.search_dir())
             .env("DATABASE_URL", &self.db.url)
             .env("SOUK_DATABASE__MIGRATE_ON_START", "never")
             .env("SOUK_CACHE__NAMESPACE", &self.namespace)

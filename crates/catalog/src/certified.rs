@@ -99,6 +99,8 @@ pub async fn refresh_in(
             .await?;
         stale.merge(Stale::product(ProductId::from_uuid(*id)));
     }
+    let ids: Vec<uuid::Uuid> = rows.iter().map(|(id, _, _)| *id).collect();
+    crate::store::changes::record(conn, &ids).await?;
     Ok(stale)
 }
 

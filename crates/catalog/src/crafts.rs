@@ -17,13 +17,9 @@ use crate::{
     Catalog, CatalogError, cache_keys, input,
     model::Craft,
     reference::{self, ReferenceCraft},
-    search,
-    service::{actor, index_terms},
+    service::{Stale, actor},
     store,
 };
-
-/// Products reindexed per transaction when a craft's names change (they are in the index).
-const REINDEX_BATCH: usize = 500;
 
 /// A craft an operator adds.
 #[derive(Clone, Debug, Default)]
@@ -129,12 +125,15 @@ impl Catalog {
         craft.name.merge(names);
         let craft = craft.clone();
         store::crafts::rename(&tx, craft.id, &craft.name).await?;
+        // The craft's names are in its products' search entries.
+        let products = store::products::ids_in_craft(&tx, craft.id).await?;
+        let ids: Vec<uuid::Uuid> = products.iter().map(|p| p.into_uuid()).collect();
+        store::changes::record(&tx, &ids).await?;
         let changes = serde_json::json!({"name": {"from": before, "to": craft.name}});
         audit(&tx, principal, &craft, "craft.renamed", changes).await?;
         tx.commit().await?;
-        self.reindex_craft(&craft, &crafts).await?;
-        self.cache_invalidate(&[cache_keys::CRAFTS, cache_keys::LISTINGS])
-            .await;
+        self.cache_invalidate(&[cache_keys::CRAFTS]).await;
+        self.forget(Stale::products(products)).await;
         Ok(craft)
     }
 
@@ -163,21 +162,6 @@ impl Catalog {
         tx.commit().await?;
         self.cache_invalidate(&[cache_keys::CRAFTS]).await;
         Ok(craft)
-    }
-
-    /// Rewrites the search terms of the craft's products, a batch per transaction.
-    async fn reindex_craft(&self, craft: &Craft, crafts: &[Craft]) -> Result<(), CatalogError> {
-        let ids = store::products::ids_in_craft(self.db(), craft.id).await?;
-        for batch in ids.chunks(REINDEX_BATCH) {
-            let tx = begin_write(self.db()).await?;
-            for &id in batch {
-                if let Some(product) = store::products::get(&tx, id, crafts).await? {
-                    search::index::replace(&tx, id, &index_terms(&product, craft)).await?;
-                }
-            }
-            tx.commit().await?;
-        }
-        Ok(())
     }
 }
 

@@ -26,6 +26,8 @@ pub enum CatalogError {
     InvalidCursor,
     #[error(transparent)]
     Account(#[from] souk_auth::AuthError),
+    #[error("search is unavailable: {0}")]
+    SearchUnavailable(String),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
     #[error(transparent)]

@@ -1,7 +1,5 @@
 //! Bulk import of trusted data (the demo catalog, and large generated catalogs for benchmarks):
-//! no per-item authorization, and products and their index rows written in batches.
-
-use std::collections::HashSet;
+//! no per-item authorization, and products written in batches.
 
 use souk_db::{
     begin_write,
@@ -13,7 +11,7 @@ use souk_kernel::CraftId;
 use crate::{
     Catalog, CatalogError, cache_keys,
     model::{Artisan, Craft, Product},
-    search, store,
+    store,
 };
 
 /// How many crafts, artisans and products the catalog holds.
@@ -61,16 +59,13 @@ pub async fn artisans(
     Ok(())
 }
 
-/// Adds products and their index rows in one transaction. `known_terms` carries the vocabulary
-/// already indexed from one batch to the next, so each term's keys are written once.
+/// Adds products in one transaction. Each replica's search index finds them in the change log.
 pub async fn products(
     catalog: &Catalog,
     crafts: &[Craft],
     batch: Vec<Product>,
-    known_terms: &mut HashSet<String>,
 ) -> Result<(), CatalogError> {
     let mut rows = Vec::with_capacity(batch.len());
-    let mut index = Vec::with_capacity(batch.len());
     for product in batch {
         let craft = crafts
             .iter()
@@ -78,16 +73,14 @@ pub async fn products(
             .ok_or_else(|| {
                 CatalogError::invalid("craft", format!("unknown craft {}", product.craft))
             })?;
-        index.push((
-            product.id,
-            search::index::terms(&crate::service::document(&product, craft)),
-        ));
         rows.push((product, craft.id));
     }
     let tx = begin_write(catalog.db()).await?;
     store::products::insert_many(&tx, &rows).await?;
-    search::index::write_many(&tx, &index, known_terms).await?;
     tx.commit().await?;
-    catalog.cache_invalidate(&[cache_keys::LISTINGS]).await;
+    // An index already in use takes them now; one not built yet will read them when it is.
+    if catalog.search_feed().is_ready() {
+        catalog.search_feed().catch_up().await?;
+    }
     Ok(())
 }

@@ -31,6 +31,7 @@ pub use model::{
     ProductSummary,
 };
 pub use photos::{Photo, PhotoVariant, Photos, StoredPhoto};
+pub use search::{engine::TantivyIndex, feed::SearchFeed, vocabulary::Vocabulary};
 pub use service::{Catalog, CatalogSettings, Stale};
 pub use souk_audit::{AuditEntry, Via};
 

@@ -1,6 +1,6 @@
 //! The catalog service: the one entry point the gateway calls.
 
-use std::{collections::BTreeSet, sync::Arc};
+use std::{collections::BTreeSet, sync::Arc, time::Duration};
 
 use chrono::Utc;
 use sha2::{Digest, Sha256};
@@ -8,7 +8,7 @@ use souk_audit::{Actor, AuditEntry, Subject, Via};
 use souk_auth::{Account, AuthService, NewAccount, Principal, Role};
 use souk_cache::{Cache, CacheKey};
 use souk_db::{DatabaseConnection, DatabaseTransaction, begin_write};
-use souk_kernel::{AccountId, ArtisanId, CraftId, Cursor, LocalizedText, Page, ProductId};
+use souk_kernel::{AccountId, ArtisanId, CraftId, Cursor, Page, ProductId};
 
 use crate::{
     CatalogError,
@@ -17,9 +17,20 @@ use crate::{
     model::{Artisan, Craft, Product, ProductStatus, ProductSummary},
     photos::Photos,
     rights::{self, Capacity, Scope},
-    search::{self, index::Document, query::MAX_QUERY_WORDS},
-    store::{self, listing},
+    search::{
+        self,
+        backend::SearchBackend,
+        engine::TantivyIndex,
+        feed::SearchFeed,
+        query::MAX_QUERY_WORDS,
+        request::{Filter, Position, SearchRequest},
+        vocabulary::Vocabulary,
+    },
+    store,
 };
+
+/// How long the search change log keeps a change.
+pub const SEARCH_LOG_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 
 #[derive(Clone, Debug)]
 pub struct CatalogSettings {
@@ -45,16 +56,43 @@ pub struct Catalog {
     cache: Cache,
     settings: Arc<CatalogSettings>,
     photos: Arc<Photos>,
+    search: Arc<SearchFeed>,
 }
 
 impl Catalog {
+    /// A catalog whose search index is in memory (built from the database when first needed);
+    /// [`Catalog::with_search_index`] gives it one on disk.
     pub fn new(db: DatabaseConnection, cache: Cache, settings: CatalogSettings) -> Self {
+        let index = TantivyIndex::in_ram(Arc::new(Vocabulary::built_in()))
+            .unwrap_or_else(|e| panic!("a search index in memory: {e}"));
+        let search = Arc::new(SearchFeed::new(
+            db.clone(),
+            Arc::new(index),
+            SEARCH_LOG_RETENTION,
+        ));
         Self {
             db,
             cache,
             settings: Arc::new(settings),
             photos: Arc::new(Photos::default()),
+            search,
         }
+    }
+
+    /// Searches with `index` (kept on disk, say) instead of the one in memory.
+    pub fn with_search_index(mut self, index: TantivyIndex) -> Self {
+        let backend: Arc<dyn SearchBackend> = Arc::new(index);
+        self.search = Arc::new(SearchFeed::new(
+            self.db.clone(),
+            backend,
+            SEARCH_LOG_RETENTION,
+        ));
+        self
+    }
+
+    /// The feed that keeps this replica's search index in step with the database.
+    pub fn search_feed(&self) -> &Arc<SearchFeed> {
+        &self.search
     }
 
     /// Keeps photos in `photos` (the default is an in-memory store, for tests).
@@ -162,10 +200,12 @@ impl Catalog {
         if !self.settings.cache_listings {
             return self.load_listing(&plan).await.map(Arc::new);
         }
+        // Keyed by the index state it is read from: a cached page never outlives that state.
+        let key = format!("{}.{}", self.search.state_tag(), plan.cache_key);
         let key = CacheKey {
             family: FAMILY_LISTING,
             scope: cache_keys::LISTINGS,
-            key: &plan.cache_key,
+            key: &key,
         };
         self.cache
             .get_or_load(key, || self.load_listing(&plan))
@@ -238,7 +278,7 @@ impl Catalog {
         };
         let after = match &query.cursor {
             Some(raw) => {
-                let position: listing::Position =
+                let position: Position =
                     Cursor::decode(raw).map_err(|_| CatalogError::InvalidCursor)?;
                 if position.sort != sort {
                     return Err(CatalogError::InvalidCursor);
@@ -247,7 +287,7 @@ impl Catalog {
             }
             None => None,
         };
-        let filter = listing::Filter {
+        let filter = Filter {
             craft_ids,
             artisan: query.artisan.map(ArtisanId::into_uuid),
             certified: query.certified,
@@ -266,55 +306,30 @@ impl Catalog {
     }
 
     async fn load_listing(&self, plan: &ListingPlan) -> Result<Page<ProductSummary>, CatalogError> {
-        let empty = Page {
-            items: Vec::new(),
-            next_cursor: None,
+        if plan.words.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(Page {
+                items: Vec::new(),
+                next_cursor: None,
+            });
+        }
+        let limit = plan.limit as usize;
+        let request = SearchRequest {
+            words: plan.words.clone(),
+            filter: plan.filter.clone(),
+            sort: plan.sort,
+            after: plan.after,
+            limit: limit + 1,
+            now: Utc::now(),
         };
-        let candidates = match &plan.words {
-            Some(words) if words.is_empty() => return Ok(empty),
-            Some(words) => {
-                let candidates = search::query::resolve(&self.db, words).await?;
-                // Every word must match something.
-                if candidates.iter().any(Vec::is_empty) {
-                    return Ok(empty);
-                }
-                Some(candidates)
-            }
-            None => None,
-        };
-        let limit = u64::from(plan.limit);
-        let mut rows = listing::page(
-            &self.db,
-            candidates.as_deref(),
-            &plan.filter,
-            plan.sort,
-            plan.after,
-            limit + 1,
-            Utc::now(),
-        )
-        .await?;
-        let next_cursor = if rows.len() as u64 > limit {
-            rows.truncate(plan.limit as usize);
-            rows.last().map(|last| {
-                Cursor::encode(&listing::Position {
-                    sort: plan.sort,
-                    id: last.id,
-                    price: matches!(plan.sort, Sort::PriceAsc | Sort::PriceDesc)
-                        .then_some(last.price_minor),
-                    score: (plan.sort == Sort::Relevance).then_some(last.score),
-                })
-                .into_string()
-            })
+        let mut hits = self.search.search(request).await?;
+        let next_cursor = if hits.len() > limit {
+            hits.truncate(limit);
+            hits.last()
+                .map(|last| Cursor::encode(&last.position(plan.sort)).into_string())
         } else {
             None
         };
-        let crafts = self.crafts().await?;
-        let artisans =
-            store::artisans::refs(&self.db, rows.iter().map(|r| r.artisan_id).collect()).await?;
-        let items = rows
-            .into_iter()
-            .map(|row| summary(row, &crafts, &artisans))
-            .collect::<Result<Vec<_>, _>>()?;
+        let items = hits.into_iter().map(|hit| hit.summary).collect();
         Ok(Page { items, next_cursor })
     }
 
@@ -403,7 +418,6 @@ impl Catalog {
         };
 
         store::products::insert(tx, &product, craft.id).await?;
-        search::index::replace(tx, product.id, &index_terms(&product, craft)).await?;
         let entry = AuditEntry::new(
             actor(principal),
             Some(artisan_id),
@@ -457,7 +471,6 @@ impl Catalog {
             });
         }
         let before = snapshot(&product);
-        let terms_before = index_terms(&product, find_craft(&crafts, &product.craft)?);
         let base_version = product.version;
         let stock_before = product.stock;
         let craft_before = product.craft.clone();
@@ -488,11 +501,6 @@ impl Catalog {
             stale.merge(crate::certified::refresh_in(tx, &[id]).await?);
             product.certified_until = crate::certified::of_product(tx, id).await?;
         }
-        // Most field edits are prices and stock: the index rows then stay as they are.
-        let terms = index_terms(&product, craft);
-        if terms != terms_before {
-            search::index::replace(tx, id, &terms).await?;
-        }
         let entry = AuditEntry::new(
             actor(principal),
             Some(product.artisan.id),
@@ -505,13 +513,20 @@ impl Catalog {
         Ok((product, stale))
     }
 
-    /// Drops what committed writes made stale from the cache.
+    /// Drops what committed writes made stale from the cache, and makes the products they
+    /// changed searchable as they now are on this replica (the others follow the change log).
     pub async fn forget(&self, stale: Stale) {
-        if stale.scopes.is_empty() {
-            return;
+        if !stale.scopes.is_empty() {
+            let scopes: Vec<&str> = stale.scopes.iter().map(String::as_str).collect();
+            self.cache.invalidate(&scopes).await;
         }
-        let scopes: Vec<&str> = stale.scopes.iter().map(String::as_str).collect();
-        self.cache.invalidate(&scopes).await;
+        if !stale.products.is_empty() {
+            let ids = stale.products.iter().map(|id| id.into_uuid()).collect();
+            if let Err(e) = self.search.apply(ids).await {
+                // The change is in the log: the feed applies it at its next poll.
+                tracing::warn!(error = %e, "search index not updated after a write");
+            }
+        }
     }
 
     /// Signs up an artisan: their account and public profile, together or not at all.
@@ -589,9 +604,9 @@ pub(crate) fn build_artisan(
 
 struct ListingPlan {
     words: Option<Vec<String>>,
-    filter: listing::Filter,
+    filter: Filter,
     sort: Sort,
-    after: Option<listing::Position>,
+    after: Option<Position>,
     limit: u32,
     cache_key: String,
 }
@@ -599,9 +614,9 @@ struct ListingPlan {
 /// A stable key for a listing request: a digest of everything that decides its result.
 fn listing_cache_key(
     words: &Option<Vec<String>>,
-    filter: &listing::Filter,
+    filter: &Filter,
     sort: Sort,
-    after: Option<&listing::Position>,
+    after: Option<&Position>,
     limit: u32,
 ) -> String {
     let canonical = format!("{words:?}|{filter:?}|{sort:?}|{after:?}|{limit}");
@@ -614,39 +629,49 @@ fn listing_cache_key(
 #[must_use = "hand it to Catalog::forget after the commit"]
 pub struct Stale {
     scopes: Vec<String>,
+    /// Products whose search entries changed.
+    products: Vec<ProductId>,
 }
 
 impl Stale {
-    /// Stock of these products changed (an order reserved or released it). Listing pages are
-    /// stale only when a product went out of stock or came back: they show availability, not
-    /// the count.
-    pub fn stock(
-        products: impl IntoIterator<Item = ProductId>,
-        availability_changed: bool,
-    ) -> Self {
-        let mut scopes: Vec<String> = products.into_iter().map(cache_keys::product).collect();
-        if availability_changed && !scopes.is_empty() {
-            scopes.push(cache_keys::LISTINGS.to_owned());
+    /// These products changed (an order reserved or released their stock, say).
+    pub fn products(products: impl IntoIterator<Item = ProductId>) -> Self {
+        let products: Vec<ProductId> = products.into_iter().collect();
+        Self {
+            scopes: products.iter().copied().map(cache_keys::product).collect(),
+            products,
         }
-        Self { scopes }
     }
 
     pub(crate) fn product(id: ProductId) -> Self {
         Self {
-            scopes: vec![cache_keys::product(id), cache_keys::LISTINGS.to_owned()],
+            scopes: vec![cache_keys::product(id)],
+            products: vec![id],
         }
     }
 
+    /// The artisan's private record changed (agent, grants, payout...): their products' pages
+    /// show who may act for them. Their search entries hold only what this does not change (the
+    /// public name and commune, which no write changes after sign-up); a write that changes those
+    /// must log the products ([`store::changes::record`]).
     pub(crate) fn artisan(id: ArtisanId, products: impl IntoIterator<Item = ProductId>) -> Self {
-        let mut scopes = vec![cache_keys::artisan(id), cache_keys::LISTINGS.to_owned()];
+        let mut scopes = vec![cache_keys::artisan(id)];
         scopes.extend(products.into_iter().map(cache_keys::product));
-        Self { scopes }
+        Self {
+            scopes,
+            products: Vec::new(),
+        }
     }
 
     pub fn merge(&mut self, other: Stale) {
         for scope in other.scopes {
             if !self.scopes.contains(&scope) {
                 self.scopes.push(scope);
+            }
+        }
+        for product in other.products {
+            if !self.products.contains(&product) {
+                self.products.push(product);
             }
         }
     }
@@ -702,29 +727,6 @@ fn craft_and_descendants(crafts: &[Craft], slug: &str) -> Result<Vec<uuid::Uuid>
         i += 1;
     }
     Ok(ids.into_iter().map(CraftId::into_uuid).collect())
-}
-
-/// What the search index holds for a product: its terms if the public can see it, else none.
-pub(crate) fn index_terms(
-    product: &Product,
-    craft: &Craft,
-) -> std::collections::BTreeMap<String, i16> {
-    if product.status == ProductStatus::Active {
-        search::index::terms(&document(product, craft))
-    } else {
-        std::collections::BTreeMap::new()
-    }
-}
-
-pub(crate) fn document<'a>(product: &'a Product, craft: &'a Craft) -> Document<'a> {
-    Document {
-        title: &product.title,
-        description: &product.description,
-        materials: &product.materials,
-        craft_name: &craft.name,
-        artisan_name: &product.artisan.name,
-        commune: &product.artisan.commune,
-    }
 }
 
 fn apply_patch(
@@ -789,38 +791,4 @@ fn apply_patch(
         product.gtin = input::gtin(gtin)?;
     }
     Ok(())
-}
-
-fn summary(
-    row: listing::Row,
-    crafts: &[Craft],
-    artisans: &std::collections::HashMap<uuid::Uuid, crate::model::ArtisanRef>,
-) -> Result<ProductSummary, CatalogError> {
-    let craft = crafts
-        .iter()
-        .find(|c| c.id.into_uuid() == row.craft_id)
-        .map(|c| c.slug.clone())
-        .ok_or_else(|| CatalogError::Corrupt(format!("product {} has an unknown craft", row.id)))?;
-    let artisan = artisans
-        .get(&row.artisan_id)
-        .cloned()
-        .ok_or_else(|| CatalogError::Corrupt(format!("product {} has no artisan", row.id)))?;
-    let photos: Vec<String> = store::from_json("products.photos", &row.photos)?;
-    let currency = souk_kernel::Currency::parse(&row.currency)
-        .ok_or_else(|| CatalogError::Corrupt(format!("products.currency: {}", row.currency)))?;
-    Ok(ProductSummary {
-        id: ProductId::from_uuid(row.id),
-        artisan,
-        craft,
-        title: store::from_json::<LocalizedText>("products.title", &row.title)?,
-        default_lang: store::lang("products.default_lang", &row.default_lang)?,
-        price: souk_kernel::Money {
-            amount_minor: row.price_minor,
-            currency,
-        },
-        stock: store::to_u32("products.stock", row.stock)?,
-        lead_time_days: row.lead_time_days.and_then(|d| u16::try_from(d).ok()),
-        photo: photos.into_iter().next(),
-        certified_until: row.certified_until,
-    })
 }

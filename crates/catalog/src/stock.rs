@@ -130,6 +130,9 @@ pub async fn reserve(
     quantity: u32,
 ) -> Result<bool, DbErr> {
     let quantity = i64::from(quantity);
+    // Logged first: the product's row stays locked only from the update to the commit. Nothing
+    // is logged if the caller rolls back for want of stock.
+    crate::store::changes::record(conn, &[product.into_uuid()]).await?;
     let result = products::Entity::update_many()
         .col_expr(
             products::Column::Stock,
@@ -148,6 +151,7 @@ pub async fn release(
     product: ProductId,
     quantity: u32,
 ) -> Result<(), DbErr> {
+    crate::store::changes::record(conn, &[product.into_uuid()]).await?;
     products::Entity::update_many()
         .col_expr(
             products::Column::Stock,

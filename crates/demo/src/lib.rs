@@ -9,7 +9,6 @@ mod labels;
 
 pub use labels::{DEMO_CERTIFIER, seed_labels};
 
-use std::collections::HashSet;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use souk_catalog::{Catalog, CatalogError, import};
@@ -81,14 +80,13 @@ async fn add(
     let people: Vec<_> = (0..artisans).map(|i| generator.artisan(i)).collect();
     import::artisans(catalog, &people).await?;
 
-    let mut known_terms = HashSet::new();
     let mut made = 0;
     while made < products {
         let size = BATCH.min(products - made);
         let batch = (made..made + size)
             .map(|i| generator.product(&people[i % people.len()].0))
             .collect();
-        import::products(catalog, &crafts, batch, &mut known_terms).await?;
+        import::products(catalog, &crafts, batch).await?;
         made += size;
         if let Some(bar) = bar {
             bar.inc(size as u64);

@@ -12,7 +12,7 @@ use axum::{
 use souk_agents::{Agents, SyncSettings};
 use souk_auth::{AuthService, AuthSettings, PasswordParams};
 use souk_cache::{Cache, RedisBackend, RedisOptions};
-use souk_catalog::{Catalog, CatalogSettings, Photos};
+use souk_catalog::{Catalog, CatalogSettings, Photos, TantivyIndex};
 use souk_db::{Backend, DatabaseConnection, DbOptions};
 use souk_labels::Labels;
 use souk_media::PhotoStore;
@@ -61,6 +61,10 @@ pub enum StartError {
     Payments(#[from] souk_payments::PaymentsError),
     #[error("labels: {0}")]
     Labels(#[from] souk_labels::LabelsError),
+    #[error("search: {0}")]
+    Search(#[from] souk_catalog::CatalogError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     #[error("outbox relay: {0}")]
     Notify(#[from] souk_notify::NotifyError),
 }
@@ -73,6 +77,8 @@ pub struct App {
     pub expiry_interval: Duration,
     /// How often this replica flushes the label scans it buffered.
     pub scan_flush_interval: Duration,
+    /// How often this replica reads the search change log.
+    pub search_poll_interval: Duration,
     /// How often this replica relays the outbox.
     pub relay_interval: Duration,
     /// What it does after the shutdown signal.
@@ -187,7 +193,8 @@ impl App {
                 cache_listings: settings.catalog.cache_listings,
             },
         )
-        .with_photos(photos(settings, work.clone())?);
+        .with_photos(photos(settings, work.clone())?)
+        .with_search_index(search_index(settings)?);
         let auth = AuthService::new(db.clone(), cache.clone(), auth_settings(settings))?;
         let agents = Agents::new(
             db.clone(),
@@ -250,6 +257,7 @@ impl App {
             state,
             expiry_interval: Duration::from_millis(settings.orders.expiry_interval_ms),
             scan_flush_interval: Duration::from_millis(settings.labels.flush_interval_ms),
+            search_poll_interval: Duration::from_millis(settings.search.poll_interval_ms.max(10)),
             relay_interval: Duration::from_millis(settings.notify.relay_interval_ms),
             shutdown: settings.shutdown_policy(),
         })
@@ -274,6 +282,11 @@ impl App {
             tokio::spawn(scan_flusher(
                 labels.clone(),
                 self.scan_flush_interval,
+                lifecycle.clone(),
+            )),
+            tokio::spawn(search_follower(
+                self.state.catalog.clone(),
+                self.search_poll_interval,
                 lifecycle.clone(),
             )),
             tokio::spawn(relay_worker(
@@ -375,6 +388,45 @@ async fn seed_demo(
         tracing::info!(%link, "demo label: open it to see it verified");
     }
     Ok(())
+}
+
+/// The replica's search index, in its folder, with the vocabulary of the trade.
+fn search_index(settings: &Settings) -> Result<TantivyIndex, StartError> {
+    let vocabulary = Arc::new(settings.search_vocabulary()?);
+    let bytes = usize::try_from(settings.search.writer_memory_mb.saturating_mul(1_000_000))
+        .unwrap_or(usize::MAX);
+    Ok(TantivyIndex::open(
+        &settings.search_index_dir(),
+        vocabulary,
+        bytes,
+    )?)
+}
+
+/// Keeps this replica's search index in step with the database: builds it if it must (the
+/// replica is not ready until then), then applies the change log every `every`, and forgets
+/// changes older than the log keeps once an hour.
+async fn search_follower(catalog: Catalog, every: Duration, lifecycle: Arc<Lifecycle>) {
+    let feed = catalog.search_feed().clone();
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_prune = tokio::time::Instant::now();
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = lifecycle.stopping() => return,
+        }
+        if let Err(e) = feed.catch_up().await {
+            tracing::warn!(error = %e, "search change log not applied; will retry");
+        }
+        if last_prune.elapsed() >= Duration::from_secs(3600) {
+            last_prune = tokio::time::Instant::now();
+            match feed.prune().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(forgotten = n, "old search changes forgotten"),
+                Err(e) => tracing::warn!(error = %e, "search change log not pruned"),
+            }
+        }
+    }
 }
 
 /// Gives back the stock of orders whose reservation lapsed. Every replica runs one; expiring

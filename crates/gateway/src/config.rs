@@ -87,6 +87,7 @@ pub struct Settings {
     pub cache: CacheSettings,
     pub auth: AuthConfig,
     pub catalog: CatalogConfig,
+    pub search: SearchConfig,
     pub photos: PhotoSettings,
     pub agents: AgentSettings,
     pub orders: OrdersConfig,
@@ -152,6 +153,17 @@ pub struct CatalogConfig {
     pub page_size: u32,
     pub cache_listings: bool,
     pub default_lang: Lang,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchConfig {
+    /// The replica's index folder; empty: `<data_dir>/search`.
+    pub index_dir: String,
+    pub writer_memory_mb: u64,
+    pub poll_interval_ms: u64,
+    /// Equivalent forms an operator adds to Souk's vocabulary; empty: none.
+    pub vocabulary_file: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -745,6 +757,29 @@ impl Settings {
         } else {
             url.to_owned()
         }
+    }
+
+    /// The replica's search index folder: `<data_dir>/search` unless configured otherwise.
+    pub fn search_index_dir(&self) -> PathBuf {
+        match self.search.index_dir.trim() {
+            "" => self.data_dir.join("search"),
+            dir => PathBuf::from(dir),
+        }
+    }
+
+    /// Souk's vocabulary of the trade, with the operator's file when one is configured.
+    pub fn search_vocabulary(&self) -> Result<souk_catalog::Vocabulary, ConfigError> {
+        let mut vocabulary = souk_catalog::Vocabulary::built_in();
+        let path = self.search.vocabulary_file.trim();
+        if !path.is_empty() {
+            let invalid = |why: String| ConfigError::Invalid {
+                key: "search.vocabulary_file",
+                message: format!("{path}: {why}"),
+            };
+            let text = std::fs::read_to_string(path).map_err(|e| invalid(e.to_string()))?;
+            vocabulary.add(&text).map_err(invalid)?;
+        }
+        Ok(vocabulary)
     }
 
     /// Where photos are kept: a folder in `data_dir` unless configured otherwise.

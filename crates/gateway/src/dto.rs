@@ -93,4 +93,6 @@ pub enum CheckStatus {
     Disabled,
     /// Shutting down: still answering, no longer taking traffic.
     Draining,
+    /// Not ready yet: the search index is being built from the database.
+    Building,
 }

@@ -274,6 +274,7 @@ impl From<CatalogError> for ApiError {
             CatalogError::InvalidCursor => ApiError::invalid_cursor(),
             CatalogError::Account(auth) => auth.into(),
             CatalogError::Db(db) => from_db(&db),
+            CatalogError::SearchUnavailable(_) => ApiError::unavailable(&err),
             CatalogError::Corrupt(_) => ApiError::internal(&err),
         }
     }

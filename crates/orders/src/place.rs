@@ -223,7 +223,7 @@ impl Orders {
         // Microseconds: what both databases keep, so the answer equals what a later read shows.
         let now = Utc::now().trunc_subsecs(6);
         let order_id = OrderId::new();
-        let (products, plan) = self.plan_from(tx, request).await?;
+        let (_, plan) = self.plan_from(tx, request).await?;
         // Already short in what was just read: refuse before writing anything. (Only the
         // conditional update below can accept; this read can only refuse early.)
         if let Some(short) = shortage(&plan) {
@@ -279,7 +279,6 @@ impl Orders {
         souk_db::insert_together(tx, inserts).await?;
         // Stock last: a hot product's row stays locked only from here to the commit. Not enough
         // left rolls back everything above.
-        let mut sold_out = false;
         let reservations = plan.reservations();
         for &(product, quantity) in &reservations {
             if !stock::reserve(tx, product, quantity).await? {
@@ -290,18 +289,13 @@ impl Orders {
                     available,
                 });
             }
-            let before = products
-                .iter()
-                .find(|p| p.id == product)
-                .map_or(0, |p| p.stock);
-            sold_out |= before <= quantity;
         }
 
         let order = Order {
             history: vec![placed.entry()],
             ..order
         };
-        let stale = Stale::stock(reservations.iter().map(|(p, _)| *p), sold_out);
+        let stale = Stale::products(reservations.iter().map(|(p, _)| *p));
         Ok((order, stale))
     }
 }

@@ -100,8 +100,7 @@ impl Effects {
         if self.released.is_empty() {
             None
         } else {
-            // Stock coming back may make a sold-out product available again.
-            Some(Stale::stock(self.released.keys().copied(), true))
+            Some(Stale::products(self.released.keys().copied()))
         }
     }
 }

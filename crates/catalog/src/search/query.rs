@@ -1,20 +1,20 @@
-//! Matching a query's words against the vocabulary: each word finds the terms equal to it, the
-//! terms it begins, and the terms one edit away (a letter missing, extra, changed, or two
-//! swapped), each with a quality that ranks exact above prefix above typo.
+//! How well a term of the index matches a word of a query: equal to it, begun by it, or one or
+//! two edits away (a letter missing, extra, changed, or two neighbours swapped), each with a
+//! quality that ranks exact above prefix above typo. The vocabulary's equivalent forms count as
+//! exact.
 
-use std::collections::BTreeMap;
-
-use souk_db::{
-    ConnectionTrait, DbErr,
-    entities::search_keys,
-    sea_orm::{ColumnTrait, EntityTrait, QueryFilter},
-};
-
-use super::index::{KIND_DELETION, KIND_EXACT, MIN_PREFIX_CHARS, MIN_TYPO_CHARS, without};
-
+/// Qualities, multiplied by the weight of where the term is found.
 pub const QUALITY_EXACT: i16 = 4;
 pub const QUALITY_PREFIX: i16 = 3;
 pub const QUALITY_TYPO: i16 = 2;
+pub const QUALITY_TWO_TYPOS: i16 = 1;
+
+/// Shortest word that finds longer words it begins.
+pub const MIN_PREFIX_CHARS: usize = 2;
+/// Shortest word whose typos are forgiven; shorter words would match too much.
+pub const MIN_TYPO_CHARS: usize = 4;
+/// Shortest word forgiven two typos: among shorter words, two edits reach unrelated words.
+pub const MIN_TWO_TYPOS_CHARS: usize = 8;
 
 /// Words of a query used; the rest are ignored.
 pub const MAX_QUERY_WORDS: usize = 8;
@@ -27,17 +27,13 @@ pub struct Candidate {
     pub quality: i16,
 }
 
-/// The keys to look up for a query word: itself, and its deletions when it is long enough for
-/// typos to count.
-pub fn lookup_keys(word: &str) -> Vec<String> {
-    let chars: Vec<char> = word.chars().collect();
-    let mut keys = vec![word.to_owned()];
-    if chars.len() >= MIN_TYPO_CHARS {
-        keys.extend((0..chars.len()).map(|skip| without(&chars, skip)));
+/// The most edits forgiven in a word of this many characters.
+pub fn typos_allowed(chars: usize) -> u8 {
+    match chars {
+        c if c >= MIN_TWO_TYPOS_CHARS => 2,
+        c if c >= MIN_TYPO_CHARS => 1,
+        _ => 0,
     }
-    keys.sort();
-    keys.dedup();
-    keys
 }
 
 /// How well `term` matches the query `word`, if at all.
@@ -49,73 +45,60 @@ pub fn quality(word: &str, term: &str) -> Option<i16> {
     if word_chars >= MIN_PREFIX_CHARS && term.starts_with(word) {
         return Some(QUALITY_PREFIX);
     }
-    if word_chars >= MIN_TYPO_CHARS && one_edit_apart(word, term) {
-        return Some(QUALITY_TYPO);
+    match typos_allowed(word_chars) {
+        0 => None,
+        allowed => match edit_distance(word, term, allowed) {
+            Some(1) => Some(QUALITY_TYPO),
+            Some(2) => Some(QUALITY_TWO_TYPOS),
+            _ => None,
+        },
     }
-    None
 }
 
-/// True when one insertion, deletion, substitution or swap of neighbours turns `a` into `b`
-/// (optimal string alignment distance 1).
+/// True when one insertion, deletion, substitution or swap of neighbours turns `a` into `b`.
 pub fn one_edit_apart(a: &str, b: &str) -> bool {
+    edit_distance(a, b, 1) == Some(1)
+}
+
+/// The optimal string alignment distance between `a` and `b` (insertions, deletions,
+/// substitutions and swaps of neighbours), if it is at most `max`.
+pub fn edit_distance(a: &str, b: &str, max: u8) -> Option<u8> {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    if a.len().abs_diff(b.len()) > 1 || a == b {
-        return false;
+    let max = usize::from(max);
+    if a.len().abs_diff(b.len()) > max {
+        return None;
     }
-    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let (ra, rb) = (&a[prefix..], &b[prefix..]);
-    match (ra.len(), rb.len()) {
-        (x, y) if x == y + 1 => ra[1..] == *rb,
-        (x, y) if y == x + 1 => rb[1..] == *ra,
-        _ => {
-            ra[1..] == rb[1..]
-                || (ra.len() >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && ra[2..] == rb[2..])
+    // Three rows of the dynamic programme: two back (for swaps), one back, and this one.
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut current = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        current[0] = i;
+        let mut row_min = current[0];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (previous[j] + 1)
+                .min(current[j - 1] + 1)
+                .min(previous[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(before[j - 2] + 1);
+            }
+            current[j] = d;
+            row_min = row_min.min(d);
         }
+        if row_min > max {
+            return None;
+        }
+        std::mem::swap(&mut before, &mut previous);
+        std::mem::swap(&mut previous, &mut current);
     }
+    let distance = previous[b.len()];
+    (distance <= max).then(|| u8::try_from(distance).unwrap_or(u8::MAX))
 }
 
-/// For each query word, the vocabulary terms it matches, best first.
-pub async fn resolve(
-    conn: &impl ConnectionTrait,
-    words: &[String],
-) -> Result<Vec<Vec<Candidate>>, DbErr> {
-    let mut all_keys: Vec<String> = words.iter().flat_map(|w| lookup_keys(w)).collect();
-    all_keys.sort();
-    all_keys.dedup();
-    let rows = search_keys::Entity::find()
-        .filter(search_keys::Column::Key.is_in(all_keys))
-        .all(conn)
-        .await?;
-    Ok(words
-        .iter()
-        .map(|word| candidates_for(word, &rows))
-        .collect())
-}
-
-fn candidates_for(word: &str, rows: &[search_keys::Model]) -> Vec<Candidate> {
-    let deletions = lookup_keys(word);
-    let mut best: BTreeMap<&str, i16> = BTreeMap::new();
-    for row in rows {
-        // A key equal to the word can be anything to the term; a deletion of the word is only
-        // useful against the term itself or the term's own deletions, not its prefixes.
-        let relevant = row.key == word
-            || (deletions.contains(&row.key) && row.kind & (KIND_EXACT | KIND_DELETION) != 0);
-        if !relevant {
-            continue;
-        }
-        if let Some(q) = quality(word, &row.term) {
-            let entry = best.entry(row.term.as_str()).or_insert(q);
-            *entry = (*entry).max(q);
-        }
-    }
-    let mut candidates: Vec<Candidate> = best
-        .into_iter()
-        .map(|(term, quality)| Candidate {
-            term: term.to_owned(),
-            quality,
-        })
-        .collect();
+/// Orders candidates best first: by quality, then shorter terms, then alphabetically.
+pub fn rank(candidates: &mut Vec<Candidate>) {
     candidates.sort_by(|a, b| {
         b.quality
             .cmp(&a.quality)
@@ -123,13 +106,11 @@ fn candidates_for(word: &str, rows: &[search_keys::Model]) -> Vec<Candidate> {
             .then(a.term.cmp(&b.term))
     });
     candidates.truncate(MAX_CANDIDATES);
-    candidates
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::search::index::KIND_PREFIX;
 
     #[test]
     fn one_edit_covers_insertions_deletions_substitutions_and_swaps() {
@@ -153,26 +134,36 @@ mod tests {
         assert_eq!(quality("p", "poterie"), None);
     }
 
-    fn row(key: &str, term: &str, kind: i16) -> search_keys::Model {
-        search_keys::Model {
-            key: key.into(),
-            term: term.into(),
-            kind,
-        }
+    #[test]
+    fn long_words_are_forgiven_two_typos_and_short_ones_are_not() {
+        assert_eq!(quality("feronerie", "ferronnerie"), Some(QUALITY_TWO_TYPOS));
+        assert_eq!(quality("marqeterei", "marqueterie"), Some(QUALITY_TWO_TYPOS));
+        // Seven letters: one typo at most.
+        assert_eq!(quality("potarei", "poterie"), None);
+        assert_eq!(quality("tapis", "tamis"), Some(QUALITY_TYPO));
+        assert_eq!(quality("tapis", "tamisa"), None);
+        // Three edits are too many even for a long word.
+        assert_eq!(quality("ferronerie", "fromagerie"), None);
     }
 
     #[test]
-    fn candidates_are_ranked_and_unrelated_terms_dropped() {
-        let rows = vec![
-            row("pote", "poterie", KIND_PREFIX),
-            row("pote", "potee", KIND_PREFIX | KIND_DELETION),
-            row("pote", "pote", KIND_EXACT),
-            // A prefix of some other word that happens to equal a deletion of the query.
-            row("ote", "otelo", KIND_PREFIX),
+    fn distances_count_swaps_as_one_edit() {
+        assert_eq!(edit_distance("ab", "ba", 2), Some(1));
+        assert_eq!(edit_distance("abcdef", "abcdef", 2), Some(0));
+        assert_eq!(edit_distance("abcdef", "badcfe", 2), None);
+        assert_eq!(edit_distance("", "ab", 2), Some(2));
+        assert_eq!(edit_distance("kitten", "sitting", 3), Some(3));
+    }
+
+    #[test]
+    fn candidates_rank_by_quality_then_length() {
+        let mut found = vec![
+            Candidate { term: "poterie".into(), quality: QUALITY_PREFIX },
+            Candidate { term: "pote".into(), quality: QUALITY_EXACT },
+            Candidate { term: "potee".into(), quality: QUALITY_PREFIX },
         ];
-        let found = candidates_for("pote", &rows);
+        rank(&mut found);
         let terms: Vec<&str> = found.iter().map(|c| c.term.as_str()).collect();
         assert_eq!(terms, ["pote", "potee", "poterie"]);
-        assert_eq!(found[0].quality, QUALITY_EXACT);
     }
 }

@@ -1,10 +1,10 @@
-//! Reading and writing catalog rows. Everything SQL in the catalog is in here (and in
-//! `search::index` / `search::query` for the index tables).
+//! Reading and writing catalog rows. Everything SQL in the catalog is in here, the search change
+//! log included (`changes`).
 
 pub(crate) mod agency;
 pub(crate) mod artisans;
+pub(crate) mod changes;
 pub(crate) mod crafts;
-pub(crate) mod listing;
 pub(crate) mod products;
 mod sql;
 

@@ -132,8 +132,8 @@ pub(crate) async fn insert(
 ) -> Result<(), DbErr> {
     products::Entity::insert(active_model(product, craft))
         .exec_without_returning(conn)
-        .await
-        .map(|_| ())
+        .await?;
+    super::changes::record(conn, &[product.id.into_uuid()]).await
 }
 
 /// Many products in one statement per chunk (bulk import).
@@ -148,7 +148,8 @@ pub(crate) async fn insert_many(
             .exec_without_returning(conn)
             .await?;
     }
-    Ok(())
+    let ids: Vec<uuid::Uuid> = products.iter().map(|(p, _)| p.id.into_uuid()).collect();
+    super::changes::record(conn, &ids).await
 }
 
 /// Writes `product` over the row if the row is still at `base_version`; false if it moved on.
@@ -175,7 +176,11 @@ pub(crate) async fn update_if_version(
         .filter(products::Column::Version.eq(base_version))
         .exec(conn)
         .await?;
-    Ok(result.rows_affected == 1)
+    if result.rows_affected != 1 {
+        return Ok(false);
+    }
+    super::changes::record(conn, &[product.id.into_uuid()]).await?;
+    Ok(true)
 }
 
 /// The current version of a product.
@@ -202,4 +207,40 @@ pub(crate) async fn ids_in_craft(
         .all(conn)
         .await?;
     Ok(ids.into_iter().map(ProductId::from_uuid).collect())
+}
+
+/// The rows of these products (those that exist), for the search index.
+pub(crate) async fn rows(
+    conn: &impl ConnectionTrait,
+    ids: &[uuid::Uuid],
+) -> Result<Vec<products::Model>, DbErr> {
+    let mut rows = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(1_000) {
+        rows.extend(
+            products::Entity::find()
+                .filter(products::Column::Id.is_in(chunk.to_vec()))
+                .all(conn)
+                .await?,
+        );
+    }
+    Ok(rows)
+}
+
+/// Active products after `after` in id order, `limit` of them: a rebuild's pages.
+pub(crate) async fn active_after(
+    conn: &impl ConnectionTrait,
+    after: Option<uuid::Uuid>,
+    limit: u64,
+) -> Result<Vec<products::Model>, DbErr> {
+    use souk_db::sea_orm::QueryOrder;
+    let mut query = products::Entity::find()
+        .filter(products::Column::Status.eq(crate::model::ProductStatus::Active.as_str()));
+    if let Some(after) = after {
+        query = query.filter(products::Column::Id.gt(after));
+    }
+    query
+        .order_by_asc(products::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await
 }

@@ -36,22 +36,6 @@ impl Sql {
         self
     }
 
-    /// `(v1, v2, ...)` for an `IN` list.
-    pub(crate) fn bind_list<V: Into<Value>>(
-        &mut self,
-        values: impl IntoIterator<Item = V>,
-    ) -> &mut Self {
-        self.text.push('(');
-        for (i, value) in values.into_iter().enumerate() {
-            if i > 0 {
-                self.text.push_str(", ");
-            }
-            self.bind(value);
-        }
-        self.text.push(')');
-        self
-    }
-
     pub(crate) fn build(self) -> Statement {
         Statement::from_sql_and_values(self.backend, self.text, self.values)
     }
@@ -64,16 +48,10 @@ mod tests {
     #[test]
     fn placeholders_follow_the_backend() {
         let mut pg = Sql::new(DbBackend::Postgres);
-        pg.push("a IN ")
-            .bind_list([1, 2])
-            .push(" AND b = ")
-            .bind("x");
-        assert_eq!(pg.build().sql, "a IN ($1, $2) AND b = $3");
+        pg.push("a = ").bind(1).push(" AND b = ").bind("x");
+        assert_eq!(pg.build().sql, "a = $1 AND b = $2");
         let mut lite = Sql::new(DbBackend::Sqlite);
-        lite.push("a IN ")
-            .bind_list([1, 2])
-            .push(" AND b = ")
-            .bind("x");
-        assert_eq!(lite.build().sql, "a IN (?, ?) AND b = ?");
+        lite.push("a = ").bind(1).push(" AND b = ").bind("x");
+        assert_eq!(lite.build().sql, "a = ? AND b = ?");
     }
 }

@@ -27,11 +27,14 @@ pub struct Ready {
     status: CheckStatus,
     database: CheckStatus,
     cache: CheckStatus,
+    search: CheckStatus,
 }
 
-/// Ready for traffic: the database answers, and Redis too when one is configured. While Redis is
-/// down the service still answers (from the database), so that alone does not fail readiness;
-/// it shows as `cache: down`. From SIGTERM on, a replica is `draining`: 503 while it finishes.
+/// Ready for traffic: the database answers, the search index is built, and Redis answers too when
+/// one is configured. While Redis is down the service still answers (from the database), so that
+/// alone does not fail readiness; it shows as `cache: down`. Until the replica's search index is
+/// built from the database it is `search: building` (503). From SIGTERM on, a replica is
+/// `draining`: 503 while it finishes.
 #[utoipa::path(
     get,
     path = "/health/ready",
@@ -44,6 +47,7 @@ pub async fn ready(State(state): State<AppState>) -> Response {
             status: CheckStatus::Draining,
             database: CheckStatus::Draining,
             cache: CheckStatus::Draining,
+            search: CheckStatus::Draining,
         };
         return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
     }
@@ -62,7 +66,12 @@ pub async fn ready(State(state): State<AppState>) -> Response {
         (_, Ok(())) => CheckStatus::Ok,
         (_, Err(_)) => CheckStatus::Down,
     };
-    let ok = matches!(database, CheckStatus::Ok);
+    let search = if state.catalog.search_feed().is_ready() {
+        CheckStatus::Ok
+    } else {
+        CheckStatus::Building
+    };
+    let ok = matches!(database, CheckStatus::Ok) && matches!(search, CheckStatus::Ok);
     let status = if ok {
         StatusCode::OK
     } else {
@@ -76,6 +85,7 @@ pub async fn ready(State(state): State<AppState>) -> Response {
         },
         database,
         cache,
+        search,
     };
     (status, Json(body)).into_response()
 }
