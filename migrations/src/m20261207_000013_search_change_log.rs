@@ -54,7 +54,11 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(SearchChanges::Table)
-                    .col(big_integer(SearchChanges::Seq).auto_increment().primary_key())
+                    .col(
+                        big_integer(SearchChanges::Seq)
+                            .auto_increment()
+                            .primary_key(),
+                    )
                     .col(uuid(SearchChanges::ProductId))
                     .col(&mut txid)
                     .col(

@@ -106,7 +106,15 @@ app_test!(async fn without_a_consent_record_there_is_no_listing(env) {
     let cache = souk_cache::Cache::in_process("seed", std::time::Duration::from_secs(1), 10);
     let catalog = souk_catalog::Catalog::new(env.db.conn.clone(), cache, souk_catalog::CatalogSettings::default());
     souk_demo::seed_demo(&catalog).await.unwrap_or_else(|e| panic!("{e}"));
-    let listed = app.get("/v1/products?limit=1").await;
+    // Written by another process: this replica's search finds it in the change log within a second.
+    let mut listed = app.get("/v1/products?limit=1").await;
+    for _ in 0..100 {
+        if listed.body["items"][0]["artisan"]["id"].is_string() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        listed = app.get("/v1/products?limit=1").await;
+    }
     let unconsented = listed.body["items"][0]["artisan"]["id"].as_str().unwrap_or_default().to_owned();
     let assigned = app.put(&format!("/v1/admin/artisans/{unconsented}/agent"), Some(&admin), json!({"agent_id": agent_id})).await;
     assert_eq!(assigned.status, StatusCode::OK, "{}", assigned.body);

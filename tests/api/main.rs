@@ -26,6 +26,7 @@ mod render;
 mod replicas;
 mod rolling_deploy;
 mod search;
+mod search_replicas;
 mod shutdown;
 mod stripe;
 mod sync;

@@ -13,6 +13,7 @@ app_test!(async fn liveness_and_readiness_answer(env) {
     assert_eq!(ready.body["database"], "ok");
     let cache = if env.redis_url.is_some() { "ok" } else { "disabled" };
     assert_eq!(ready.body["cache"], cache);
+    assert_eq!(ready.body["search"], "ok");
 });
 
 app_test!(async fn every_answer_carries_a_request_id(env) {

@@ -54,3 +54,20 @@ app_test!(async fn listings_filter_sort_and_page(env) {
     let uncertified = app.get("/v1/products?certified=true").await;
     assert_eq!(uncertified.body["items"], json!([]));
 });
+
+app_test!(async fn an_operator_adds_forms_to_the_vocabulary_of_the_trade(env) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.path().join("vocabulary.txt");
+    // A group of its own, and a form joining one of Souk's groups (tajine, tagine, tajin).
+    std::fs::write(&file, "# the operator's words\nhanbel, handira\ntajine, طاجين\n").unwrap_or_else(|e| panic!("{e}"));
+    let path = file.display().to_string();
+    let app = env.spawn_with(|f| f.merge(figment::providers::Serialized::default("search.vocabulary_file", &path))).await;
+    let (token, _) = app.artisan("a@example.ma").await;
+    let handira = app.product(&token, product(json!({"fr": "Handira de mariage"}), "weaving", 90_000)).await;
+    let tajine = app.product(&token, product(json!({"ar": "طاجين الفخار"}), "pottery", 30_000)).await;
+    for (q, id) in [("hanbel", &handira), ("tagine", &tajine), ("tajine", &tajine)] {
+        let found = app.client.get(app.url("/v1/products")).query(&[("q", q)]).send().await;
+        let found = souk_api_tests::Reply::read(found.unwrap_or_else(|e| panic!("{e}"))).await;
+        assert_eq!(found.body["items"][0]["id"], id.as_str(), "{q}: {}", found.body);
+    }
+});

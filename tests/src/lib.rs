@@ -217,13 +217,15 @@ impl Env {
             .trim()
             .parse()
             .unwrap_or_else(|e| panic!("the gateway printed {first:?}: {e}"));
-        TestApp {
+        let app = TestApp {
             address,
             client: client(),
             shutdown: None,
             task: None,
             process: Some(child),
-        }
+        };
+        app.search_built().await;
+        app
     }
 
     /// A gateway on a random port.
@@ -314,12 +316,35 @@ impl TestApp {
                 panic!("gateway stopped: {e}");
             }
         });
-        TestApp {
+        let app = TestApp {
             address,
             client: client(),
             shutdown: Some(tx),
             task: Some(task),
             process: None,
+        };
+        app.search_built().await;
+        app
+    }
+
+    /// Waits (30 s at most) until the replica's search index is built, as a load balancer waits
+    /// for readiness. Only the index is waited for: a test may start a replica whose database
+    /// or cache is down on purpose.
+    pub async fn search_built(&self) {
+        let since = std::time::Instant::now();
+        while since.elapsed() < Duration::from_secs(30) {
+            let ready = self.client.get(self.url("/health/ready")).send().await;
+            let building = match ready {
+                Ok(reply) => {
+                    let body: Value = reply.json().await.unwrap_or_default();
+                    body["search"] == "building"
+                }
+                Err(_) => true,
+            };
+            if !building {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 

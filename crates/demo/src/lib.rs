@@ -9,7 +9,6 @@ mod labels;
 
 pub use labels::{DEMO_CERTIFIER, seed_labels};
 
-
 use indicatif::{ProgressBar, ProgressStyle};
 use souk_catalog::{Catalog, CatalogError, import};
 

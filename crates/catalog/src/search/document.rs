@@ -77,12 +77,8 @@ impl Entry {
             store::from_json("products.description", &row.description)?;
         let materials: Vec<String> = store::from_json("products.materials", &row.materials)?;
         let photos: Vec<String> = store::from_json("products.photos", &row.photos)?;
-        let joined = |text: &LocalizedText| {
-            text.iter()
-                .map(|(_, t)| t)
-                .collect::<Vec<_>>()
-                .join("\n")
-        };
+        let joined =
+            |text: &LocalizedText| text.iter().map(|(_, t)| t).collect::<Vec<_>>().join("\n");
         let craft_text = format!("{}\n{}", joined(&craft.name), materials.join("\n"));
         let text = [
             joined(&title),

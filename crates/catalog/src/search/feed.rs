@@ -215,13 +215,15 @@ impl SearchFeed {
         let artisans = store::artisans::refs(&self.db, artisan_ids).await?;
         let mut entries = Vec::with_capacity(rows.len());
         for row in rows {
-            let artisan = artisans
-                .get(&row.artisan_id)
-                .ok_or_else(|| CatalogError::Corrupt(format!("product {} has no artisan", row.id)))?;
+            let artisan = artisans.get(&row.artisan_id).ok_or_else(|| {
+                CatalogError::Corrupt(format!("product {} has no artisan", row.id))
+            })?;
             let craft = crafts
                 .iter()
                 .find(|c| c.id.into_uuid() == row.craft_id)
-                .ok_or_else(|| CatalogError::Corrupt(format!("product {} has an unknown craft", row.id)))?;
+                .ok_or_else(|| {
+                    CatalogError::Corrupt(format!("product {} has an unknown craft", row.id))
+                })?;
             entries.extend(Entry::of(row, artisan, craft)?);
         }
         Ok(entries)
@@ -278,7 +280,13 @@ impl SearchFeed {
             count += rows.len();
             let add = self.entries(&rows).await?;
             let backend = Arc::clone(&self.backend);
-            blocking(move || backend.stage(Staged::Replace { remove: Vec::new(), add })).await?;
+            blocking(move || {
+                backend.stage(Staged::Replace {
+                    remove: Vec::new(),
+                    add,
+                })
+            })
+            .await?;
         }
         self.commit(horizon).await?;
         tracing::info!(

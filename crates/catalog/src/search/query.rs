@@ -137,7 +137,10 @@ mod tests {
     #[test]
     fn long_words_are_forgiven_two_typos_and_short_ones_are_not() {
         assert_eq!(quality("feronerie", "ferronnerie"), Some(QUALITY_TWO_TYPOS));
-        assert_eq!(quality("marqeterei", "marqueterie"), Some(QUALITY_TWO_TYPOS));
+        assert_eq!(
+            quality("marqeterei", "marqueterie"),
+            Some(QUALITY_TWO_TYPOS)
+        );
         // Seven letters: one typo at most.
         assert_eq!(quality("potarei", "poterie"), None);
         assert_eq!(quality("tapis", "tamis"), Some(QUALITY_TYPO));
@@ -158,9 +161,18 @@ mod tests {
     #[test]
     fn candidates_rank_by_quality_then_length() {
         let mut found = vec![
-            Candidate { term: "poterie".into(), quality: QUALITY_PREFIX },
-            Candidate { term: "pote".into(), quality: QUALITY_EXACT },
-            Candidate { term: "potee".into(), quality: QUALITY_PREFIX },
+            Candidate {
+                term: "poterie".into(),
+                quality: QUALITY_PREFIX,
+            },
+            Candidate {
+                term: "pote".into(),
+                quality: QUALITY_EXACT,
+            },
+            Candidate {
+                term: "potee".into(),
+                quality: QUALITY_PREFIX,
+            },
         ];
         rank(&mut found);
         let terms: Vec<&str> = found.iter().map(|c| c.term.as_str()).collect();

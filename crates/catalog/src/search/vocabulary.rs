@@ -115,7 +115,9 @@ mod tests {
     use super::*;
 
     fn others(v: &Vocabulary, word: &str) -> Vec<String> {
-        v.equivalents(&tokens(word).join(" ")).map(str::to_owned).collect()
+        v.equivalents(&tokens(word).join(" "))
+            .map(str::to_owned)
+            .collect()
     }
 
     #[test]

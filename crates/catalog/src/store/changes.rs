@@ -112,7 +112,10 @@ pub(crate) async fn after(
 }
 
 /// Forgets changes older than `before`; returns how many.
-pub(crate) async fn prune(conn: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, DbErr> {
+pub(crate) async fn prune(
+    conn: &impl ConnectionTrait,
+    before: DateTime<Utc>,
+) -> Result<u64, DbErr> {
     let result = search_changes::Entity::delete_many()
         .filter(search_changes::Column::ChangedAt.lt(before))
         .exec(conn)

@@ -160,3 +160,84 @@ backend_test!(async fn a_product_matching_a_word_twice_is_listed_once_with_its_b
     let prefix_only = f.product(&a, "zellige", &[(Lang::Fr, "Bols")], &[], 1_000).await.id;
     assert_eq!(search(&f, "bol").await, vec![both, prefix_only]);
 });
+
+/// A catalog of pieces whose names have broken plurals, Moroccan forms and spelling variants.
+async fn trade(db: souk_testkit::TestDb) -> (Fixture, Vec<ProductId>) {
+    let f = Fixture::new(db).await;
+    let a = f.artisan("khadija@example.ma").await;
+    let mut ids = Vec::new();
+    for (craft, title) in [
+        (
+            "weaving",
+            vec![
+                (Lang::Ar, "بلغة جلدية صفراء"),
+                (Lang::Fr, "Babouche en cuir jaune"),
+            ],
+        ),
+        ("brass", vec![(Lang::Ar, "فانوس نحاسي منقوش")]),
+        ("weaving", vec![(Lang::Ar, "زرابي أطلسية صغيرة")]),
+        (
+            "pottery",
+            vec![(Lang::Ar, "طاجين مراكشي"), (Lang::Fr, "Tajine marrakchi")],
+        ),
+        ("brass", vec![(Lang::En, "Silver jewellery box")]),
+        (
+            "brass",
+            vec![(Lang::Fr, "Ferronnerie d'art, grille de fenêtre")],
+        ),
+        (
+            "weaving",
+            vec![(Lang::Ar, "قفطان مطرز"), (Lang::Fr, "Caftan brodé")],
+        ),
+        ("pottery", vec![(Lang::En, "Grey vase")]),
+    ] {
+        ids.push(f.product(&a, craft, &title, &[], 40_000).await.id);
+    }
+    (f, ids)
+}
+
+backend_test!(async fn arabic_broken_plurals_find_the_singular_and_back(db) {
+    let (f, ids) = trade(db).await;
+    // The plural of بلغة and of فانوس, each finding the piece named in the singular.
+    assert_eq!(search(&f, "بلاغي").await, vec![ids[0]]);
+    assert_eq!(search(&f, "الفوانيس").await, vec![ids[1]]);
+    // And a title in the plural found by the singular, with diacritics.
+    assert_eq!(search(&f, "زَرْبِيَّة").await, vec![ids[2]]);
+    assert_eq!(search(&f, "طواجن").await, vec![ids[3]]);
+});
+
+backend_test!(async fn moroccan_forms_find_the_standard_ones(db) {
+    let (f, ids) = trade(db).await;
+    assert_eq!(search(&f, "طجين").await, vec![ids[3]]);
+    assert_eq!(search(&f, "كفطان").await, vec![ids[6]]);
+    assert_eq!(search(&f, "belgha").await, vec![ids[0]]);
+});
+
+backend_test!(async fn spelling_variants_in_the_three_languages_meet(db) {
+    let (f, ids) = trade(db).await;
+    assert_eq!(search(&f, "jewelry").await, vec![ids[4]]);
+    assert_eq!(search(&f, "gray vase").await, vec![ids[7]]);
+    assert_eq!(search(&f, "tagine").await, vec![ids[3]]);
+    assert_eq!(search(&f, "kaftan").await, vec![ids[6]]);
+});
+
+backend_test!(async fn long_words_forgive_two_typos_and_short_words_do_not(db) {
+    let (f, ids) = trade(db).await;
+    // Eleven letters, two missing.
+    assert_eq!(search(&f, "feronerie").await, vec![ids[5]]);
+    // Two letters swapped twice over.
+    assert_eq!(search(&f, "ferronenire").await, vec![ids[5]]);
+    // Seven letters (fenêtre), two typos: too far; one is forgiven.
+    assert!(search(&f, "fanetro").await.is_empty());
+    assert_eq!(search(&f, "fanetre").await, vec![ids[5]]);
+    // Four letters (vase), two typos: nothing.
+    assert!(search(&f, "vzsa").await.is_empty());
+    assert!(search(&f, "vzsa grey").await.is_empty());
+});
+
+backend_test!(async fn nonsense_finds_nothing(db) {
+    let (f, _) = trade(db).await;
+    for q in ["qwertyuiop", "xzxzxzxz", "zzzzzzzzzzzz", "ضصثقفغعه", "ⵣⵣⵣⵣ", "babouche qwertyuiop", "12345678"] {
+        assert!(search(&f, q).await.is_empty(), "{q}");
+    }
+});

@@ -304,3 +304,31 @@ fn the_body_timeout_is_a_setting_of_its_own() {
         Ok(())
     });
 }
+
+#[test]
+fn the_search_index_lives_in_the_data_folder_and_a_bad_vocabulary_line_is_named() {
+    Jail::expect_with(|jail| {
+        let settings = load_in(jail).map_err(|e| e.to_string())?;
+        assert_eq!(settings.search_index_dir(), PathBuf::from("./data/search"));
+        assert!(
+            settings
+                .search_vocabulary()
+                .map_err(|e| e.to_string())?
+                .len()
+                > 100
+        );
+        jail.create_file("words.txt", "hanbel, handira\ntapis de laine, zarbia\n")?;
+        jail.set_env("SOUK_SEARCH__VOCABULARY_FILE", "words.txt");
+        let settings = load_in(jail).map_err(|e| e.to_string())?;
+        let err = settings
+            .search_vocabulary()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("search.vocabulary_file") && err.contains("line 2"),
+            "{err}"
+        );
+        Ok(())
+    });
+}

@@ -11,9 +11,7 @@ use crate::{
     CatalogError,
     search::{
         document::WEIGHTED_TEXT,
-        query::{
-            Candidate, MIN_PREFIX_CHARS, QUALITY_EXACT, quality, rank, typos_allowed,
-        },
+        query::{Candidate, MIN_PREFIX_CHARS, QUALITY_EXACT, quality, rank, typos_allowed},
         vocabulary::Vocabulary,
     },
 };
@@ -76,7 +74,10 @@ pub(crate) fn of_word(
                         break;
                     }
                     read += 1;
-                    if let Some(q) = std::str::from_utf8(term).ok().and_then(|t| quality(word, t)) {
+                    if let Some(q) = std::str::from_utf8(term)
+                        .ok()
+                        .and_then(|t| quality(word, t))
+                    {
                         note(term, q, class);
                     }
                 }
@@ -85,7 +86,10 @@ pub(crate) fn of_word(
                 let mut stream = dictionary.search(automaton).into_stream().map_err(fault)?;
                 while stream.advance() {
                     let term = stream.key();
-                    if let Some(q) = std::str::from_utf8(term).ok().and_then(|t| quality(word, t)) {
+                    if let Some(q) = std::str::from_utf8(term)
+                        .ok()
+                        .and_then(|t| quality(word, t))
+                    {
                         note(term, q, class);
                     }
                 }

@@ -67,7 +67,12 @@ impl TantivyIndex {
     /// An index in memory: empty at each start.
     pub fn in_ram(vocabulary: Arc<Vocabulary>) -> Result<TantivyIndex, CatalogError> {
         let (schema, fields) = schema::build();
-        Self::ready(Index::create_in_ram(schema), fields, vocabulary, IN_RAM_WRITER_BYTES)
+        Self::ready(
+            Index::create_in_ram(schema),
+            fields,
+            vocabulary,
+            IN_RAM_WRITER_BYTES,
+        )
     }
 
     /// The index kept in `dir` (made if missing). An index of another schema there is replaced.
@@ -134,7 +139,9 @@ impl TantivyIndex {
 
     fn writer(&self) -> std::sync::MutexGuard<'_, IndexWriter<TantivyDocument>> {
         // A panic while writing leaves nothing half-committed: the writer is still usable.
-        self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn id_term(&self, id: Uuid) -> Term {
@@ -241,7 +248,11 @@ impl TantivyIndex {
         filters
     }
 
-    fn summary(&self, searcher: &tantivy::Searcher, address: tantivy::DocAddress) -> Result<ProductSummary, CatalogError> {
+    fn summary(
+        &self,
+        searcher: &tantivy::Searcher,
+        address: tantivy::DocAddress,
+    ) -> Result<ProductSummary, CatalogError> {
         let doc: TantivyDocument = searcher.doc(address).map_err(fault)?;
         let bytes = doc
             .get_first(self.fields.summary)
@@ -276,7 +287,11 @@ impl SearchBackend for TantivyIndex {
             let Some((primary, _)) = key else { continue };
             hits.push(Hit {
                 summary: self.summary(&searcher, address)?,
-                score: if request.sort == Sort::Relevance { primary } else { 0 },
+                score: if request.sort == Sort::Relevance {
+                    primary
+                } else {
+                    0
+                },
             });
         }
         Ok(hits)

@@ -34,11 +34,19 @@ pub(crate) fn key_of(position: &Position, sort: Sort) -> Result<Key, CatalogErro
     }
     let id = position.id.as_u128();
     Ok(match sort {
-        Sort::Relevance => key(sort, position.score.ok_or(CatalogError::InvalidCursor)?, 0, id),
+        Sort::Relevance => key(
+            sort,
+            position.score.ok_or(CatalogError::InvalidCursor)?,
+            0,
+            id,
+        ),
         Sort::Newest => key(sort, 0, 0, id),
-        Sort::PriceAsc | Sort::PriceDesc => {
-            key(sort, 0, position.price.ok_or(CatalogError::InvalidCursor)?, id)
-        }
+        Sort::PriceAsc | Sort::PriceDesc => key(
+            sort,
+            0,
+            position.price.ok_or(CatalogError::InvalidCursor)?,
+            id,
+        ),
     })
 }
 

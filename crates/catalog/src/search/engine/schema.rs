@@ -45,7 +45,8 @@ pub(crate) fn build() -> (Schema, Fields) {
         .set_tokenizer(tokenizer::NAME)
         .set_index_option(IndexRecordOption::Basic);
     let options = TextOptions::default().set_indexing_options(indexing);
-    let text = WEIGHTED_TEXT.map(|(class, _)| builder.add_text_field(class.name(), options.clone()));
+    let text =
+        WEIGHTED_TEXT.map(|(class, _)| builder.add_text_field(class.name(), options.clone()));
     let fields = Fields {
         id,
         id_hi,

@@ -64,8 +64,10 @@ mod tests {
             seen.push((stream.token().position, stream.token().text.clone()));
         }
         let expected = [(0, "poterie"), (1, "emaillee"), (2, "fes"), (3, "فخار")];
-        let expected: Vec<(usize, String)> =
-            expected.iter().map(|(p, t)| (*p, (*t).to_owned())).collect();
+        let expected: Vec<(usize, String)> = expected
+            .iter()
+            .map(|(p, t)| (*p, (*t).to_owned()))
+            .collect();
         assert_eq!(seen, expected);
     }
 }
