@@ -12,7 +12,7 @@ use crate::CatalogError;
 
 /// A change staged for the next commit.
 pub(crate) enum Staged {
-    /// Forget every entry (a rebuild begins).
+    /// Forget every entry (a rebuild begins; parts are not merged until [`SearchBackend::compact`]).
     Reset,
     /// Remove these products' entries, then add these entries.
     Replace { remove: Vec<Uuid>, add: Vec<Entry> },
@@ -28,6 +28,10 @@ pub(crate) trait SearchBackend: Send + Sync + 'static {
     /// Makes the staged changes visible together with `stamp` (the feed's position), durably.
     /// Blocking.
     fn commit(&self, stamp: &str) -> Result<(), CatalogError>;
+
+    /// Merges the index into as few parts as it can, and waits for it (after a rebuild, before
+    /// the replica is ready). Blocking.
+    fn compact(&self) -> Result<(), CatalogError>;
 
     /// The stamp of the last commit, if any.
     fn stamp(&self) -> Result<Option<String>, CatalogError>;

@@ -67,6 +67,9 @@ pub struct SearchFeed {
     backend: Arc<dyn SearchBackend>,
     state: tokio::sync::Mutex<State>,
     pending: Mutex<Pending>,
+    /// Searches running at once: as many as there are cores (more would only queue on them,
+    /// each on a thread and its memory of its own).
+    searching: tokio::sync::Semaphore,
     ready: AtomicBool,
     /// Names this process's index in cache keys (listings cached by one replica are not another's).
     instance: String,
@@ -94,6 +97,9 @@ impl SearchFeed {
             backend,
             state: tokio::sync::Mutex::new(State::default()),
             pending: Mutex::new(Pending::default()),
+            searching: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+            ),
             ready: AtomicBool::new(false),
             instance: Uuid::now_v7().simple().to_string(),
             retention,
@@ -120,6 +126,11 @@ impl SearchFeed {
         if !self.is_ready() {
             self.catch_up().await?;
         }
+        let _turn = self
+            .searching
+            .acquire()
+            .await
+            .map_err(|e| CatalogError::SearchUnavailable(e.to_string()))?;
         let backend = Arc::clone(&self.backend);
         blocking(move || backend.search(&request)).await
     }
@@ -289,6 +300,8 @@ impl SearchFeed {
             .await?;
         }
         self.commit(horizon).await?;
+        let backend = Arc::clone(&self.backend);
+        blocking(move || backend.compact()).await?;
         tracing::info!(
             products = count,
             seconds = started.elapsed().as_secs_f64(),

@@ -1,6 +1,6 @@
 //! A query word's candidates, read from the index's term dictionaries: the word itself, its
 //! vocabulary equivalents, the terms it begins, and the terms one or two typos away (through a
-//! Levenshtein automaton over the dictionary), each with the text classes it was found in.
+//! Levenshtein automaton over the dictionary).
 
 use std::collections::BTreeMap;
 
@@ -10,7 +10,6 @@ use super::schema::Fields;
 use crate::{
     CatalogError,
     search::{
-        document::WEIGHTED_TEXT,
         query::{Candidate, MIN_PREFIX_CHARS, QUALITY_EXACT, quality, rank, typos_allowed},
         vocabulary::Vocabulary,
     },
@@ -20,98 +19,76 @@ use crate::{
 /// cut here, the shortest terms being kept among those read.
 const MAX_PREFIX_TERMS: usize = 20_000;
 
-/// A candidate and the classes (bits, by [`WEIGHTED_TEXT`] index) whose dictionaries hold it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Found {
-    pub candidate: Candidate,
-    pub classes: u8,
-}
-
 /// The best candidates of `word`, best first.
 pub(crate) fn of_word(
     searcher: &Searcher,
     fields: &Fields,
     vocabulary: &Vocabulary,
     word: &str,
-) -> Result<Vec<Found>, CatalogError> {
+) -> Result<Vec<Candidate>, CatalogError> {
     let fault = |e: std::io::Error| CatalogError::SearchUnavailable(e.to_string());
     let typos = typos_allowed(word.chars().count());
     let automaton = match typos {
         0 => None,
         n => Some(
-            FuzzyTermQuery::new(Term::from_field_text(fields.text[0], word), n, true)
+            FuzzyTermQuery::new(Term::from_field_text(fields.words, word), n, true)
                 .automaton()
                 .map_err(|e| CatalogError::SearchUnavailable(e.to_string()))?,
         ),
     };
     let equivalents: Vec<&str> = vocabulary.equivalents(word).collect();
-    let mut found: BTreeMap<String, (i16, u8)> = BTreeMap::new();
-    let mut note = |term: &[u8], quality: i16, class: usize| {
+    let mut found: BTreeMap<String, i16> = BTreeMap::new();
+    let mut note = |term: &[u8], quality: i16| {
         let Ok(term) = std::str::from_utf8(term) else {
             return;
         };
-        let entry = found.entry(term.to_owned()).or_insert((quality, 0));
-        entry.0 = entry.0.max(quality);
-        entry.1 |= 1 << class;
+        let best = found.entry(term.to_owned()).or_insert(quality);
+        *best = (*best).max(quality);
     };
     for segment in searcher.segment_readers() {
-        for (class, field) in fields.text.iter().enumerate() {
-            let inverted = segment
-                .inverted_index(*field)
-                .map_err(|e| CatalogError::SearchUnavailable(e.to_string()))?;
-            let dictionary: &TermDictionary = inverted.terms();
-            for exact in std::iter::once(word).chain(equivalents.iter().copied()) {
-                if dictionary.get(exact).map_err(fault)?.is_some() {
-                    note(exact.as_bytes(), QUALITY_EXACT, class);
+        let inverted = segment
+            .inverted_index(fields.words)
+            .map_err(|e| CatalogError::SearchUnavailable(e.to_string()))?;
+        let dictionary: &TermDictionary = inverted.terms();
+        for exact in std::iter::once(word).chain(equivalents.iter().copied()) {
+            if dictionary.get(exact).map_err(fault)?.is_some() {
+                note(exact.as_bytes(), QUALITY_EXACT);
+            }
+        }
+        if word.chars().count() >= MIN_PREFIX_CHARS {
+            let mut stream = dictionary.range().ge(word).into_stream().map_err(fault)?;
+            let mut read = 0;
+            while read < MAX_PREFIX_TERMS && stream.advance() {
+                let term = stream.key();
+                if !term.starts_with(word.as_bytes()) {
+                    break;
+                }
+                read += 1;
+                if let Some(q) = std::str::from_utf8(term)
+                    .ok()
+                    .and_then(|t| quality(word, t))
+                {
+                    note(term, q);
                 }
             }
-            if word.chars().count() >= MIN_PREFIX_CHARS {
-                let mut stream = dictionary.range().ge(word).into_stream().map_err(fault)?;
-                let mut read = 0;
-                while read < MAX_PREFIX_TERMS && stream.advance() {
-                    let term = stream.key();
-                    if !term.starts_with(word.as_bytes()) {
-                        break;
-                    }
-                    read += 1;
-                    if let Some(q) = std::str::from_utf8(term)
-                        .ok()
-                        .and_then(|t| quality(word, t))
-                    {
-                        note(term, q, class);
-                    }
-                }
-            }
-            if let Some(automaton) = &automaton {
-                let mut stream = dictionary.search(automaton).into_stream().map_err(fault)?;
-                while stream.advance() {
-                    let term = stream.key();
-                    if let Some(q) = std::str::from_utf8(term)
-                        .ok()
-                        .and_then(|t| quality(word, t))
-                    {
-                        note(term, q, class);
-                    }
+        }
+        if let Some(automaton) = &automaton {
+            let mut stream = dictionary.search(automaton).into_stream().map_err(fault)?;
+            while stream.advance() {
+                let term = stream.key();
+                if let Some(q) = std::str::from_utf8(term)
+                    .ok()
+                    .and_then(|t| quality(word, t))
+                {
+                    note(term, q);
                 }
             }
         }
     }
-    let classes: BTreeMap<String, u8> = found.iter().map(|(t, (_, c))| (t.clone(), *c)).collect();
     let mut candidates: Vec<Candidate> = found
         .into_iter()
-        .map(|(term, (quality, _))| Candidate { term, quality })
+        .map(|(term, quality)| Candidate { term, quality })
         .collect();
     rank(&mut candidates);
-    Ok(candidates
-        .into_iter()
-        .map(|candidate| Found {
-            classes: classes.get(&candidate.term).copied().unwrap_or(0),
-            candidate,
-        })
-        .collect())
-}
-
-/// The weight of each class, by index.
-pub(crate) fn weight(class: usize) -> i16 {
-    WEIGHTED_TEXT.get(class).map_or(0, |(_, w)| *w)
+    Ok(candidates)
 }

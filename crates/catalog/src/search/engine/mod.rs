@@ -5,6 +5,7 @@ mod candidates;
 mod ranking;
 pub(crate) mod schema;
 mod tokenizer;
+mod weighted_term;
 
 use std::{
     ops::Bound,
@@ -19,12 +20,13 @@ use tantivy::{
     Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term,
     collector::TopDocs,
     directory::{MmapDirectory, error::LockError},
+    indexer::{LogMergePolicy, NoMergePolicy},
     query::{
         AllQuery, BooleanQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, Query, RangeQuery,
         TermQuery, TermSetQuery,
     },
     schema::{IndexRecordOption, Value},
-    tokenizer::TextAnalyzer,
+    tokenizer::{PreTokenizedString, TextAnalyzer, Token},
 };
 use uuid::Uuid;
 
@@ -32,6 +34,7 @@ use self::{
     ranking::{Ranking, key_of},
     schema::Fields,
     tokenizer::SoukTokenizer,
+    weighted_term::WeightedTermQuery,
 };
 use super::{
     backend::{SearchBackend, Staged},
@@ -43,6 +46,10 @@ use crate::{CatalogError, input::Sort, model::ProductSummary};
 
 /// The indexing memory of an index in memory (tests, tools).
 const IN_RAM_WRITER_BYTES: usize = 15_000_000;
+/// Query words whose candidates are remembered (per index generation).
+const REMEMBERED_WORDS: usize = 20_000;
+
+type Candidates = Arc<Vec<crate::search::query::Candidate>>;
 
 pub struct TantivyIndex {
     index: Index,
@@ -51,6 +58,9 @@ pub struct TantivyIndex {
     fields: Fields,
     vocabulary: Arc<Vocabulary>,
     generation: AtomicU64,
+    /// A word's candidates, read from the term dictionaries of one generation of the index:
+    /// buyers' queries share their words, and finding a word's typos walks every dictionary.
+    remembered: quick_cache::sync::Cache<(u64, String), Candidates>,
 }
 
 impl std::fmt::Debug for TantivyIndex {
@@ -63,16 +73,21 @@ fn fault(e: impl std::fmt::Display) -> CatalogError {
     CatalogError::SearchUnavailable(e.to_string())
 }
 
+/// Small stored blocks: a page reads 25 entries scattered over the index, each from its block.
+fn builder(schema: tantivy::schema::Schema) -> tantivy::IndexBuilder {
+    let settings = tantivy::IndexSettings {
+        docstore_blocksize: 4_096,
+        ..tantivy::IndexSettings::default()
+    };
+    Index::builder().schema(schema).settings(settings)
+}
+
 impl TantivyIndex {
     /// An index in memory: empty at each start.
     pub fn in_ram(vocabulary: Arc<Vocabulary>) -> Result<TantivyIndex, CatalogError> {
         let (schema, fields) = schema::build();
-        Self::ready(
-            Index::create_in_ram(schema),
-            fields,
-            vocabulary,
-            IN_RAM_WRITER_BYTES,
-        )
+        let index = builder(schema).create_in_ram().map_err(fault)?;
+        Self::ready(index, fields, vocabulary, IN_RAM_WRITER_BYTES)
     }
 
     /// The index kept in `dir` (made if missing). An index of another schema there is replaced.
@@ -88,13 +103,13 @@ impl TantivyIndex {
         };
         std::fs::create_dir_all(dir).map_err(|e| cannot(&e))?;
         let directory = MmapDirectory::open(dir).map_err(|e| cannot(&e))?;
-        let index = match Index::open_or_create(directory, schema.clone()) {
+        let index = match builder(schema.clone()).open_or_create(directory) {
             Ok(index) => index,
             Err(TantivyError::SchemaError(_) | TantivyError::IncompatibleIndex(_)) => {
                 tracing::warn!(dir = %dir.display(), "search index of another version: rebuilt");
                 std::fs::remove_dir_all(dir).map_err(|e| cannot(&e))?;
                 std::fs::create_dir_all(dir).map_err(|e| cannot(&e))?;
-                Index::create_in_dir(dir, schema).map_err(|e| cannot(&e))?
+                builder(schema).create_in_dir(dir).map_err(|e| cannot(&e))?
             }
             Err(e) => return Err(cannot(&e)),
         };
@@ -134,6 +149,7 @@ impl TantivyIndex {
             fields,
             vocabulary,
             generation: AtomicU64::new(0),
+            remembered: quick_cache::sync::Cache::new(REMEMBERED_WORDS),
         })
     }
 
@@ -165,10 +181,29 @@ impl TantivyIndex {
         doc.add_i64(f.certified_until, certified);
         let summary = serde_json::to_vec(&entry.summary).map_err(fault)?;
         doc.add_bytes(f.summary, &summary);
-        for (field, text) in f.text.iter().zip(&entry.text) {
-            doc.add_text(*field, text);
-        }
+        doc.add_pre_tokenized_text(f.words, weighted_tokens(&entry.words));
         Ok(doc)
+    }
+
+    /// A word's candidates in the index `searcher` reads.
+    fn candidates(
+        &self,
+        searcher: &tantivy::Searcher,
+        word: &str,
+    ) -> Result<Candidates, CatalogError> {
+        // The searcher's generation, read with it: a commit after it makes a new key.
+        let key = (searcher.generation().generation_id(), word.to_owned());
+        if let Some(found) = self.remembered.get(&key) {
+            return Ok(found);
+        }
+        let found = Arc::new(candidates::of_word(
+            searcher,
+            &self.fields,
+            &self.vocabulary,
+            word,
+        )?);
+        self.remembered.insert(key, Arc::clone(&found));
+        Ok(found)
     }
 
     /// The query: every word matched (each by its best candidate), and the filters.
@@ -179,25 +214,18 @@ impl TantivyIndex {
     ) -> Result<Option<Box<dyn Query>>, CatalogError> {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for word in request.words.iter().flatten() {
-            let found = candidates::of_word(searcher, &self.fields, &self.vocabulary, word)?;
+            let found = self.candidates(searcher, word)?;
             if found.is_empty() {
                 // Every word must match something.
                 return Ok(None);
             }
-            let mut disjuncts: Vec<Box<dyn Query>> = Vec::new();
-            for f in found {
-                for (class, field) in self.fields.text.iter().enumerate() {
-                    if f.classes & (1 << class) == 0 {
-                        continue;
-                    }
-                    let term = Term::from_field_text(*field, &f.candidate.term);
-                    let score = candidates::weight(class) * f.candidate.quality;
-                    disjuncts.push(Box::new(ConstScoreQuery::new(
-                        Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
-                        f32::from(score),
-                    )));
-                }
-            }
+            let disjuncts: Vec<Box<dyn Query>> = found
+                .iter()
+                .map(|c| {
+                    let term = Term::from_field_text(self.fields.words, &c.term);
+                    Box::new(WeightedTermQuery::new(term, c.quality)) as Box<dyn Query>
+                })
+                .collect();
             // A product's score for a word is its best match of it.
             clauses.push((Occur::Must, Box::new(DisjunctionMaxQuery::new(disjuncts))));
         }
@@ -302,6 +330,8 @@ impl SearchBackend for TantivyIndex {
         match change {
             Staged::Reset => {
                 writer.delete_all_documents().map_err(fault)?;
+                // A rebuild writes many parts: merged once, at the end, by `compact`.
+                writer.set_merge_policy(Box::new(NoMergePolicy));
             }
             Staged::Replace { remove, add } => {
                 for id in remove {
@@ -327,11 +357,46 @@ impl SearchBackend for TantivyIndex {
         Ok(())
     }
 
+    fn compact(&self) -> Result<(), CatalogError> {
+        let parts = self.index.searchable_segment_ids().map_err(fault)?;
+        let merged = {
+            let mut writer = self.writer();
+            writer.set_merge_policy(Box::new(LogMergePolicy::default()));
+            (parts.len() > 1).then(|| writer.merge(&parts))
+        };
+        if let Some(merged) = merged {
+            merged.wait().map_err(fault)?;
+            self.reader.reload().map_err(fault)?;
+            self.generation.fetch_add(1, Ordering::AcqRel);
+        }
+        Ok(())
+    }
+
     fn stamp(&self) -> Result<Option<String>, CatalogError> {
         Ok(self.index.load_metas().map_err(fault)?.payload)
     }
 
     fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
+    }
+}
+
+/// A product's words as tokens, each repeated as many times as it weighs.
+fn weighted_tokens(words: &std::collections::BTreeMap<String, i16>) -> PreTokenizedString {
+    let mut tokens = Vec::new();
+    for (word, weight) in words {
+        for _ in 0..*weight {
+            tokens.push(Token {
+                offset_from: 0,
+                offset_to: 0,
+                position: tokens.len(),
+                text: word.clone(),
+                position_length: 1,
+            });
+        }
+    }
+    PreTokenizedString {
+        text: String::new(),
+        tokens,
     }
 }

@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use tantivy::{
     DocId, Score, SegmentReader,
-    collector::{SegmentSortKeyComputer, SortKeyComputer, sort_key::NaturalComparator},
+    collector::{
+        SegmentSortKeyComputer, SortKeyComputer, TopNComputer,
+        sort_key::{Comparator, NaturalComparator},
+    },
     columnar::ColumnValues,
 };
 
@@ -50,9 +53,9 @@ pub(crate) fn key_of(position: &Position, sort: Sort) -> Result<Key, CatalogErro
     })
 }
 
-/// The relevance score as the integer it is: a sum of weight x quality products.
+/// The relevance score as the integer it is: a sum of weight x quality products, exact in an f32.
 pub(crate) fn score_of(score: Score) -> i64 {
-    score.round() as i64
+    score as i64
 }
 
 pub(crate) struct Ranking {
@@ -93,6 +96,18 @@ pub(crate) struct SegmentRanking {
     price: Arc<dyn ColumnValues<i64>>,
 }
 
+impl SegmentRanking {
+    /// The first value of the key, without reading the id.
+    fn primary(&self, doc: DocId, score: Score) -> i64 {
+        match self.sort {
+            Sort::Relevance => score_of(score),
+            Sort::Newest => 0,
+            Sort::PriceDesc => self.price.get_val(doc),
+            Sort::PriceAsc => -self.price.get_val(doc),
+        }
+    }
+}
+
 impl SegmentSortKeyComputer for SegmentRanking {
     type SortKey = Option<Key>;
     type SegmentSortKey = Option<Key>;
@@ -109,6 +124,23 @@ impl SegmentSortKeyComputer for SegmentRanking {
             Some(below) if key >= below => None,
             _ => Some(key),
         }
+    }
+
+    /// Most entries rank below the page gathered so far on their first value alone (a lower
+    /// score, a dearer price): those are dropped without reading their ids.
+    fn compute_sort_key_and_collect<C: Comparator<Option<Key>>>(
+        &mut self,
+        doc: DocId,
+        score: Score,
+        top: &mut TopNComputer<Option<Key>, DocId, C>,
+    ) {
+        if let Some(Some((lowest, _))) = &top.threshold
+            && self.primary(doc, score) < *lowest
+        {
+            return;
+        }
+        let key = self.segment_sort_key(doc, score);
+        top.push(key, doc);
     }
 
     fn convert_segment_sort_key(&self, key: Option<Key>) -> Option<Key> {

@@ -6,11 +6,10 @@ use tantivy::schema::{
 };
 
 use super::tokenizer;
-use crate::search::document::WEIGHTED_TEXT;
 
 /// Bumped whenever the schema, the normalizer or what an entry holds changes: an index written
 /// with another version is rebuilt from the database at start.
-pub(crate) const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 2;
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Fields {
@@ -26,8 +25,9 @@ pub(crate) struct Fields {
     pub certified_until: Field,
     /// The listing entry (JSON).
     pub summary: Field,
-    /// The searchable text, one field per weight class, in [`WEIGHTED_TEXT`] order.
-    pub text: [Field; WEIGHTED_TEXT.len()],
+    /// The product's words, each repeated as many times as it weighs (see
+    /// [`super::weighted_term`]).
+    pub words: Field,
 }
 
 pub(crate) fn build() -> (Schema, Fields) {
@@ -40,13 +40,15 @@ pub(crate) fn build() -> (Schema, Fields) {
     let price = builder.add_i64_field("price", FAST);
     let certified_until = builder.add_i64_field("certified_until", FAST);
     let summary = builder.add_bytes_field("summary", STORED);
-    // Which words a product has is all a search needs: no frequencies, no positions.
+    // Written pre-tokenized (the tokenizer is named for the field's sake); the frequency is the
+    // weight, and positions are not needed.
     let indexing = TextFieldIndexing::default()
         .set_tokenizer(tokenizer::NAME)
-        .set_index_option(IndexRecordOption::Basic);
-    let options = TextOptions::default().set_indexing_options(indexing);
-    let text =
-        WEIGHTED_TEXT.map(|(class, _)| builder.add_text_field(class.name(), options.clone()));
+        .set_index_option(IndexRecordOption::WithFreqs);
+    let words = builder.add_text_field(
+        "words",
+        TextOptions::default().set_indexing_options(indexing),
+    );
     let fields = Fields {
         id,
         id_hi,
@@ -56,7 +58,7 @@ pub(crate) fn build() -> (Schema, Fields) {
         price,
         certified_until,
         summary,
-        text,
+        words,
     };
     (builder.build(), fields)
 }
