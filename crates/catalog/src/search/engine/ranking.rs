@@ -126,16 +126,23 @@ impl SegmentSortKeyComputer for SegmentRanking {
         }
     }
 
-    /// Most entries rank below the page gathered so far on their first value alone (a lower
-    /// score, a dearer price): those are dropped without reading their ids.
+    /// Most entries rank below the page gathered so far, or before the cursor, on their first
+    /// value alone (a score, a price): those are dropped without reading their ids.
     fn compute_sort_key_and_collect<C: Comparator<Option<Key>>>(
         &mut self,
         doc: DocId,
         score: Score,
         top: &mut TopNComputer<Option<Key>, DocId, C>,
     ) {
+        let primary = self.primary(doc, score);
         if let Some(Some((lowest, _))) = &top.threshold
-            && self.primary(doc, score) < *lowest
+            && primary < *lowest
+        {
+            return;
+        }
+        // Ranked before the cursor on its first value alone: on an earlier page.
+        if let Some((cursor, _)) = self.below
+            && primary > cursor
         {
             return;
         }
