@@ -226,16 +226,18 @@ impl SearchFeed {
         let artisans = store::artisans::refs(&self.db, artisan_ids).await?;
         let mut entries = Vec::with_capacity(rows.len());
         for row in rows {
-            let artisan = artisans.get(&row.artisan_id).ok_or_else(|| {
-                CatalogError::Corrupt(format!("product {} has no artisan", row.id))
-            })?;
-            let craft = crafts
-                .iter()
-                .find(|c| c.id.into_uuid() == row.craft_id)
-                .ok_or_else(|| {
-                    CatalogError::Corrupt(format!("product {} has an unknown craft", row.id))
-                })?;
-            entries.extend(Entry::of(row, artisan, craft)?);
+            let artisan = artisans.get(&row.artisan_id);
+            let craft = crafts.iter().find(|c| c.id.into_uuid() == row.craft_id);
+            let entry = match (artisan, craft) {
+                (Some(artisan), Some(craft)) => Entry::of(row, artisan, craft),
+                _ => Err(CatalogError::Corrupt("no artisan or no craft".into())),
+            };
+            match entry {
+                Ok(entry) => entries.extend(entry),
+                // One unreadable product must not hold back every change after it: it is left
+                // out of the index (its page says what is wrong) and the feed goes on.
+                Err(e) => tracing::error!(product = %row.id, error = %e, "product not indexed"),
+            }
         }
         Ok(entries)
     }
