@@ -7,7 +7,8 @@ pub(crate) const FAMILY_ARTISAN: &str = "artisan";
 pub(crate) const FAMILY_LISTING: &str = "listing";
 pub(crate) const FAMILY_CRAFTS: &str = "crafts";
 
-/// Every listing page: any product write changes what some listing shows.
+/// Every listing page. Never invalidated: its keys name the search index state they were read
+/// from, which every product write moves on.
 pub(crate) const LISTINGS: &str = "listings";
 pub(crate) const CRAFTS: &str = "crafts";
 

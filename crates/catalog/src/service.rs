@@ -36,8 +36,9 @@ pub const SEARCH_LOG_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 pub struct CatalogSettings {
     /// Items on a listing page when the client does not say.
     pub page_size: u32,
-    /// Whether listing and search pages are cached. Every product write invalidates all of them,
-    /// so a catalog written to many times a second may do better without.
+    /// Whether listing and search pages are cached. They are keyed by the search index's state,
+    /// which every product write moves on, so a catalog written to many times a second may do
+    /// better without.
     pub cache_listings: bool,
 }
 
@@ -65,11 +66,18 @@ impl Catalog {
     pub fn new(db: DatabaseConnection, cache: Cache, settings: CatalogSettings) -> Self {
         let index = TantivyIndex::in_ram(Arc::new(Vocabulary::built_in()))
             .unwrap_or_else(|e| panic!("a search index in memory: {e}"));
-        let search = Arc::new(SearchFeed::new(
-            db.clone(),
-            Arc::new(index),
-            SEARCH_LOG_RETENTION,
-        ));
+        Self::with_search_index(db, cache, settings, index)
+    }
+
+    /// A catalog searching with `index` (kept on disk, say).
+    pub fn with_search_index(
+        db: DatabaseConnection,
+        cache: Cache,
+        settings: CatalogSettings,
+        index: TantivyIndex,
+    ) -> Self {
+        let backend: Arc<dyn SearchBackend> = Arc::new(index);
+        let search = Arc::new(SearchFeed::new(db.clone(), backend, SEARCH_LOG_RETENTION));
         Self {
             db,
             cache,
@@ -77,17 +85,6 @@ impl Catalog {
             photos: Arc::new(Photos::default()),
             search,
         }
-    }
-
-    /// Searches with `index` (kept on disk, say) instead of the one in memory.
-    pub fn with_search_index(mut self, index: TantivyIndex) -> Self {
-        let backend: Arc<dyn SearchBackend> = Arc::new(index);
-        self.search = Arc::new(SearchFeed::new(
-            self.db.clone(),
-            backend,
-            SEARCH_LOG_RETENTION,
-        ));
-        self
     }
 
     /// The feed that keeps this replica's search index in step with the database.

@@ -185,16 +185,16 @@ impl App {
         // One set of heavy-work slots for the whole replica: photos, label sheets and batches,
         // sync batches take turns in it, so their memory adds up to a bound.
         let work = settings.work_slots();
-        let catalog = Catalog::new(
+        let catalog = Catalog::with_search_index(
             db.clone(),
             cache.clone(),
             CatalogSettings {
                 page_size: settings.catalog.page_size,
                 cache_listings: settings.catalog.cache_listings,
             },
+            search_index(settings)?,
         )
-        .with_photos(photos(settings, work.clone())?)
-        .with_search_index(search_index(settings)?);
+        .with_photos(photos(settings, work.clone())?);
         let auth = AuthService::new(db.clone(), cache.clone(), auth_settings(settings))?;
         let agents = Agents::new(
             db.clone(),

@@ -87,7 +87,7 @@ impl TantivyIndex {
     pub fn in_ram(vocabulary: Arc<Vocabulary>) -> Result<TantivyIndex, CatalogError> {
         let (schema, fields) = schema::build();
         let index = builder(schema).create_in_ram().map_err(fault)?;
-        Self::ready(index, fields, vocabulary, IN_RAM_WRITER_BYTES)
+        Self::ready(index, fields, vocabulary, IN_RAM_WRITER_BYTES).map_err(fault)
     }
 
     /// The index kept in `dir` (made if missing). An index of another schema there is replaced.
@@ -114,11 +114,11 @@ impl TantivyIndex {
             Err(e) => return Err(cannot(&e)),
         };
         Self::ready(index, fields, vocabulary, writer_bytes).map_err(|e| match e {
-            CatalogError::SearchUnavailable(why) if why.contains("LockBusy") => cannot(
+            TantivyError::LockFailure(LockError::LockBusy, _) => cannot(
                 &"the folder is in use by another process; give each replica a folder of its own \
                   (search.index_dir)",
             ),
-            other => other,
+            other => cannot(&other),
         })
     }
 
@@ -127,21 +127,15 @@ impl TantivyIndex {
         fields: Fields,
         vocabulary: Arc<Vocabulary>,
         writer_bytes: usize,
-    ) -> Result<TantivyIndex, CatalogError> {
+    ) -> tantivy::Result<TantivyIndex> {
         index
             .tokenizers()
             .register(tokenizer::NAME, TextAnalyzer::from(SoukTokenizer));
-        let writer = index
-            .writer_with_num_threads(1, writer_bytes.max(IN_RAM_WRITER_BYTES))
-            .map_err(|e| match e {
-                TantivyError::LockFailure(LockError::LockBusy, _) => fault("LockBusy"),
-                other => fault(other),
-            })?;
+        let writer = index.writer_with_num_threads(1, writer_bytes.max(IN_RAM_WRITER_BYTES))?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
-            .try_into()
-            .map_err(fault)?;
+            .try_into()?;
         Ok(TantivyIndex {
             index,
             reader,
